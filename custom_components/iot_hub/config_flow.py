@@ -1,0 +1,256 @@
+"""Config flow of IoT Hub: menu, MQTT broker setup, reauth, reconfigure, options."""
+
+from collections.abc import Mapping
+from typing import Any, override
+
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, CONF_VERIFY_SSL
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+
+from .connection import async_test_connection, new_client_id
+from .const import (
+    CONF_AVAILABILITY_GRACE,
+    CONF_CA_PEM,
+    CONF_CLEAN_SESSION,
+    CONF_CLIENT_CERT_PEM,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_KEY_PEM,
+    CONF_KEEPALIVE,
+    CONF_PROTOCOL,
+    CONF_TLS,
+    CONF_TRANSPORT,
+    CONF_WS_PATH,
+    DEFAULT_AVAILABILITY_GRACE,
+    DEFAULT_KEEPALIVE,
+    DEFAULT_PORT,
+    DEFAULT_WS_PATH,
+    DOMAIN,
+)
+from .core.errors import ConnectFailure
+from .core.settings import Protocol, TlsMode, Transport
+from .hub import IotHubConfigEntry
+
+# Errors that belong to the TLS step (the user fixes them there).
+TLS_FAILURES = {
+    ConnectFailure.INVALID_CA: CONF_CA_PEM,
+    ConnectFailure.INVALID_CLIENT_CERT: CONF_CLIENT_CERT_PEM,
+    ConnectFailure.INVALID_CERTIFICATE: "base",
+    ConnectFailure.TLS_ERROR: "base",
+}
+# Optional fields are stored explicitly as None: entry matching needs the key.
+OPTIONAL_BROKER_FIELDS = (CONF_USERNAME, CONF_PASSWORD)
+OPTIONAL_TLS_FIELDS = (CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM)
+
+_PEM = TextSelector(TextSelectorConfig(multiline=True))
+
+
+def _select(options: list[str], key: str) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(options=options, translation_key=key, mode=SelectSelectorMode.DROPDOWN)
+    )
+
+
+BROKER_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_HOST): TextSelector(),
+        probatio.Required(CONF_PORT, default=DEFAULT_PORT): probatio.All(
+            NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
+            probatio.Coerce(int),
+        ),
+        probatio.Required(CONF_TRANSPORT, default=Transport.TCP.value): _select(
+            [t.value for t in Transport], CONF_TRANSPORT
+        ),
+        probatio.Optional(CONF_WS_PATH, default=DEFAULT_WS_PATH): TextSelector(),
+        probatio.Required(CONF_TLS, default=TlsMode.OFF.value): _select(
+            [m.value for m in TlsMode], CONF_TLS
+        ),
+        probatio.Optional(CONF_USERNAME): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
+        ),
+        probatio.Optional(CONF_PASSWORD): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+        ),
+        probatio.Required(CONF_KEEPALIVE, default=DEFAULT_KEEPALIVE): probatio.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=5, max=3600, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+                )
+            ),
+            probatio.Coerce(int),
+        ),
+        probatio.Required(CONF_PROTOCOL, default=Protocol.V311.value): _select(
+            [p.value for p in Protocol], CONF_PROTOCOL
+        ),
+    }
+)
+
+REAUTH_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(CONF_USERNAME): BROKER_SCHEMA.schema[CONF_USERNAME],
+        probatio.Optional(CONF_PASSWORD): BROKER_SCHEMA.schema[CONF_PASSWORD],
+    }
+)
+
+
+def _tls_schema(mode: TlsMode) -> probatio.Schema:
+    fields: dict[Any, Any] = {}
+    if mode is TlsMode.CUSTOM_CA:
+        fields[probatio.Required(CONF_CA_PEM)] = _PEM
+    fields[probatio.Required(CONF_VERIFY_SSL, default=True)] = BooleanSelector()
+    fields[probatio.Optional(CONF_CLIENT_CERT_PEM)] = _PEM
+    fields[probatio.Optional(CONF_CLIENT_KEY_PEM)] = _PEM
+    return probatio.Schema(fields)
+
+
+class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add an MQTT broker to IoT Hub."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: IotHubConfigEntry) -> IotHubOptionsFlow:
+        """Options: session and availability behaviour."""
+        return IotHubOptionsFlow()
+
+    @override
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask what to add (the ThermoMaven account path comes later)."""
+        return self.async_show_menu(step_id="user", menu_options=["broker"])
+
+    async def async_step_broker(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Broker address, credentials and protocol."""
+        return await self._broker_step("broker", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change any connection setting of an existing broker."""
+        if user_input is None:
+            self._data = dict(self._get_reconfigure_entry().data)
+        return await self._broker_step("reconfigure", user_input)
+
+    async def _broker_step(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._data.update(dict.fromkeys(OPTIONAL_BROKER_FIELDS))
+            self._data.update(user_input)
+            self._async_abort_entries_match(
+                {key: self._data[key] for key in (CONF_HOST, CONF_PORT, CONF_USERNAME)}
+            )
+            if TlsMode(self._data[CONF_TLS]) is not TlsMode.OFF:
+                return await self.async_step_tls()
+            self._data.update(dict.fromkeys(OPTIONAL_TLS_FIELDS))
+            self._data[CONF_VERIFY_SSL] = True
+            if (failure := await async_test_connection(self.hass, self._data)) is None:
+                return self._finish()
+            errors["base"] = failure.value
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(BROKER_SCHEMA, self._data),
+            errors=errors,
+        )
+
+    async def async_step_tls(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Certificates: CA to trust, verification, client certificate and key."""
+        errors: dict[str, str] = {}
+        mode = TlsMode(self._data[CONF_TLS])
+        if user_input is not None:
+            self._data.update(dict.fromkeys(OPTIONAL_TLS_FIELDS))
+            self._data.update(user_input)
+            if (failure := await async_test_connection(self.hass, self._data)) is None:
+                return self._finish()
+            errors[TLS_FAILURES.get(failure, "base")] = failure.value
+        return self.async_show_form(
+            step_id="tls",
+            data_schema=self.add_suggested_values_to_schema(_tls_schema(mode), self._data),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start reauth: the broker refused the stored credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new user name and password."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **dict.fromkeys(OPTIONAL_BROKER_FIELDS), **user_input}
+            if (failure := await async_test_connection(self.hass, data)) is None:
+                return self.async_update_reload_and_abort(entry, data=data)
+            errors["base"] = failure.value
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                REAUTH_SCHEMA, {CONF_USERNAME: entry.data.get(CONF_USERNAME)}
+            ),
+            errors=errors,
+            description_placeholders={"broker": f"{entry.data[CONF_HOST]}:{entry.data[CONF_PORT]}"},
+        )
+
+    def _finish(self) -> ConfigFlowResult:
+        if self.source == SOURCE_RECONFIGURE:
+            # The client id survives reconfigure: the persistent session is keyed on it.
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data=self._data
+            )
+        self._data[CONF_CLIENT_ID] = new_client_id()
+        return self.async_create_entry(
+            title=f"{self._data[CONF_HOST]}:{self._data[CONF_PORT]}", data=self._data
+        )
+
+
+class IotHubOptionsFlow(OptionsFlowWithReload):
+    """Session and availability behaviour of a broker entry."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_CLEAN_SESSION, default=False): BooleanSelector(),
+                probatio.Required(
+                    CONF_AVAILABILITY_GRACE, default=DEFAULT_AVAILABILITY_GRACE
+                ): probatio.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=0, max=3600, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+                        )
+                    ),
+                    probatio.Coerce(int),
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+        )

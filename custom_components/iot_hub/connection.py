@@ -1,0 +1,79 @@
+"""Map config-entry data to broker settings, and the config flow's connection test."""
+
+from collections.abc import Mapping
+from pathlib import Path
+import secrets
+import shutil
+import tempfile
+from typing import Any
+
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+
+from .const import (
+    CONF_CA_PEM,
+    CONF_CLIENT_CERT_PEM,
+    CONF_CLIENT_KEY_PEM,
+    CONF_KEEPALIVE,
+    CONF_PROTOCOL,
+    CONF_TLS,
+    CONF_TRANSPORT,
+    CONF_WS_PATH,
+    DEFAULT_KEEPALIVE,
+    DEFAULT_WS_PATH,
+)
+from .core.client import MqttClient
+from .core.errors import ConnectFailure, MqttConnectError
+from .core.settings import BrokerSettings, Protocol, TlsMode, TlsSettings, Transport
+
+
+def new_client_id() -> str:
+    """Return a fresh MQTT client id (stored once per entry)."""
+    return f"iot_hub-{secrets.token_hex(5)}"
+
+
+def broker_settings(
+    data: Mapping[str, Any], *, client_id: str, tls_dir: Path | None, clean_session: bool
+) -> BrokerSettings:
+    """Build client settings from entry (or flow) data."""
+    return BrokerSettings(
+        host=data[CONF_HOST],
+        port=int(data[CONF_PORT]),
+        client_id=client_id,
+        transport=Transport(data.get(CONF_TRANSPORT, Transport.TCP)),
+        ws_path=data.get(CONF_WS_PATH) or DEFAULT_WS_PATH,
+        tls=TlsSettings(
+            mode=TlsMode(data.get(CONF_TLS, TlsMode.OFF)),
+            ca_pem=data.get(CONF_CA_PEM),
+            verify=data.get(CONF_VERIFY_SSL, True),
+            client_cert_pem=data.get(CONF_CLIENT_CERT_PEM),
+            client_key_pem=data.get(CONF_CLIENT_KEY_PEM),
+        ),
+        username=data.get(CONF_USERNAME),
+        password=data.get(CONF_PASSWORD),
+        keepalive=int(data.get(CONF_KEEPALIVE, DEFAULT_KEEPALIVE)),
+        protocol=Protocol(data.get(CONF_PROTOCOL, Protocol.V311)),
+        clean_session=clean_session,
+    )
+
+
+async def async_test_connection(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> ConnectFailure | None:
+    """Connect once with a throwaway id and clean session; return why it failed.
+
+    The entry's own client id would take over (or wipe) its persistent session.
+    """
+    tls_dir = Path(await hass.async_add_executor_job(tempfile.mkdtemp, "", "iot_hub-"))
+    settings = broker_settings(
+        data, client_id=f"{new_client_id()}-probe", tls_dir=tls_dir, clean_session=True
+    )
+    client = MqttClient(settings, on_message=lambda *_: None)
+    try:
+        await client.connect()
+    except MqttConnectError as err:
+        return err.reason
+    finally:
+        await client.close()
+        await hass.async_add_executor_job(shutil.rmtree, tls_dir, True)
+    return None
