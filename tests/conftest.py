@@ -5,18 +5,23 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Import our package before Home Assistant mounts phacc's testing_config, which
 # has a custom_components package of its own that would shadow ours.
 import custom_components  # noqa: F401
 from custom_components.iot_hub.const import CONF_CLIENT_ID, CONF_KEEPALIVE, CONF_PROTOCOL
 from custom_components.iot_hub.core.backoff import Backoff
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .broker import Mosquitto, mosquitto, pki  # noqa: F401
+from . import broker
+from .broker import Mosquitto
+
+# The broker fixtures, visible to every test module.
+mosquitto = broker.mosquitto
+pki = broker.pki
 
 DOMAIN = "iot_hub"
 
@@ -35,9 +40,7 @@ def isolated_config_dir(hass: HomeAssistant, tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def fast_backoff() -> Iterator[None]:
     """Reconnect within tens of milliseconds so broker-restart tests stay short."""
-    with patch(
-        "custom_components.iot_hub.hub.Backoff", lambda: Backoff(base=0.05, cap=0.2)
-    ):
+    with patch("custom_components.iot_hub.hub.Backoff", lambda: Backoff(base=0.05, cap=0.2)):
         yield
 
 

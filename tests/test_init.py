@@ -45,7 +45,9 @@ async def test_seed_dht11_message_creates_device_and_sensors(
     device = device_registry.async_get(reg.device_id or "")
     assert device is not None
     assert device.model == "DHT11"
-    hub = device_registry.async_get_device_by_identifier(("iot_hub", entry.entry_id), entry.entry_id)
+    hub = device_registry.async_get_device_by_identifier(
+        ("iot_hub", entry.entry_id), entry.entry_id
+    )
     assert hub is not None
     assert device.via_device_id == hub.id
 
