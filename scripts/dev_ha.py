@@ -136,7 +136,9 @@ def exchange_code(api: Api, code: str) -> dict[str, Any]:
 
 
 def save_token(path: Path, api: Api, refresh_token: str) -> None:
-    path.write_text(json.dumps({"client_id": api.client_id, "refresh_token": refresh_token}))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump({"client_id": api.client_id, "refresh_token": refresh_token}, file)
     path.chmod(0o600)
     say(f"refresh token stored in {path}")
 
@@ -237,14 +239,33 @@ def _expect(result: Any, kind: str, step_id: str | None, what: str) -> None:
         )
 
 
+def entries_settled(api: Api, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """Return the iot_hub entries once none is still being set up (HTTP opens before that)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _, entries = api.call("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+        ours = [e for e in entries if e.get("domain") == DOMAIN]
+        pending = [
+            e
+            for e in ours
+            if e.get("state") in {"not_loaded", "setup_in_progress"} and not e.get("disabled_by")
+        ]
+        if not pending or time.monotonic() > deadline:
+            return ours
+        time.sleep(0.5)
+
+
 def ensure_entry(api: Api, broker: dict[str, Any], port_file: Path | None) -> None:
-    _, entries = api.call("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
-    entries = [e for e in entries if e.get("domain") == DOMAIN]
+    entries = entries_settled(api)
     if entries:
         for entry in entries:
+            state, reason = entry.get("state"), entry.get("reason")
             say(
-                f"{DOMAIN} config entry exists: {entry.get('title')!r} (state {entry.get('state')})"
+                f"{DOMAIN} config entry exists: {entry.get('title')!r} (state {state}"
+                + (f": {reason})" if reason else ")")
             )
+            if state != "loaded":
+                say(f"WARNING: the entry is {state}; see home-assistant.log")
         if port_file is not None and port_file.exists():
             recorded = port_file.read_text().strip()
             if recorded != str(broker["port"]):

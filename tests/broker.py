@@ -129,12 +129,15 @@ class Mosquitto:
         if retain:
             args.append("-r")
         stdin: bytes | None = None
-        if isinstance(payload, bytes):
+        if isinstance(payload, str):
+            args += ["-m", payload]
+        elif payload:
             # -s sends stdin verbatim, so arbitrary bytes (even NULs) survive.
             args.append("-s")
             stdin = payload
         else:
-            args += ["-m", payload]
+            # -s refuses empty input ("Zero length input"); -n sends a null message.
+            args.append("-n")
         proc = await asyncio.create_subprocess_exec(
             "mosquitto_pub",
             *args,

@@ -1,9 +1,5 @@
 """Prove the Mosquitto fixture's listeners behave, using only the mosquitto CLIs."""
 
-# The fixtures are imported below until tests/conftest.py provides them; test
-# parameters named after them would otherwise be flagged as redefinitions.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +13,7 @@ import subprocess
 import pytest
 
 from . import broker as broker_module
-from .broker import BrokerStartError, Mosquitto, mosquitto, pki  # noqa: F401
+from .broker import BrokerStartError, Mosquitto
 from .certs import Pki
 
 CLI_TIMEOUT = 15.0
@@ -56,7 +52,7 @@ def creds(broker: Mosquitto) -> list[str]:
     return ["-u", broker.username, "-P", broker.password]
 
 
-def tls(path: object) -> list[str]:
+def tls(path: Path) -> list[str]:
     return ["--cafile", str(path)]
 
 
@@ -115,8 +111,8 @@ async def test_password_listener_accepts_credentials(mosquitto: Mosquitto) -> No
     assert result.stdout == "hello\n"
 
 
-async def test_publish_delivers_bytes_live(mosquitto: Mosquitto) -> None:
-    payload = b"\x00\xffbinary\n"
+@pytest.mark.parametrize("payload", [b"\x00\xffbinary\n", b""], ids=["binary", "empty"])
+async def test_publish_delivers_bytes_live(mosquitto: Mosquitto, payload: bytes) -> None:
     async with live_subscriber(mosquitto, "test/bytes") as stdout:
         await mosquitto.publish("test/bytes", payload, qos=0)
         output = (await stdout.read()).decode()

@@ -1,6 +1,7 @@
 """Map config-entry data to broker settings, and the config flow's connection test."""
 
 from collections.abc import Mapping
+import logging
 from pathlib import Path
 import secrets
 import shutil
@@ -25,6 +26,11 @@ from .const import (
 from .core.client import MqttClient
 from .core.errors import ConnectFailure, MqttConnectError
 from .core.settings import BrokerSettings, Protocol, TlsMode, TlsSettings, Transport
+
+_LOGGER = logging.getLogger(__name__)
+
+# Seconds to wait for the broker's CONNACK when testing settings.
+CONNECT_TIMEOUT = 10.0
 
 
 def new_client_id() -> str:
@@ -54,6 +60,7 @@ def broker_settings(
         keepalive=int(data.get(CONF_KEEPALIVE, DEFAULT_KEEPALIVE)),
         protocol=Protocol(data.get(CONF_PROTOCOL, Protocol.V311)),
         clean_session=clean_session,
+        tls_dir=tls_dir,
     )
 
 
@@ -68,10 +75,11 @@ async def async_test_connection(
     settings = broker_settings(
         data, client_id=f"{new_client_id()}-probe", tls_dir=tls_dir, clean_session=True
     )
-    client = MqttClient(settings, on_message=lambda *_: None)
+    client = MqttClient(settings, on_message=lambda *_: None, connect_timeout=CONNECT_TIMEOUT)
     try:
         await client.connect()
     except MqttConnectError as err:
+        _LOGGER.debug("Connection test to %s:%s failed: %s", settings.host, settings.port, err)
         return err.reason
     finally:
         await client.close()

@@ -41,6 +41,7 @@ from .settings import BrokerSettings, Protocol, Transport
 from .tls import build_ssl_context
 
 _LOGGER = logging.getLogger(__name__)
+_PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
 
 # CONNACK reason codes meaning "your credentials are refused":
 # MQTT 5 134 (bad user name or password) and 135 (not authorized),
@@ -83,6 +84,24 @@ def _readable(sock: Any) -> bool:
         return bool(select.select([sock], [], [], 0)[0])
     except OSError, ValueError:
         return False
+
+
+class _Client(Client):
+    """paho's Client with the TLS and websocket handshakes bounded by connect_timeout.
+
+    paho uses the keep-alive interval (up to an hour here) as the socket timeout
+    of those handshakes, so a server that accepts TCP and then stays silent held
+    connect() -- and close(), which waits for it -- that long.
+    """
+
+    def _create_socket(self) -> Any:
+        # Runs in the executor within connect(); nothing reads _keepalive meanwhile.
+        keepalive = self._keepalive
+        self._keepalive = self._connect_timeout  # type: ignore[assignment]
+        try:
+            return super()._create_socket()
+        finally:
+            self._keepalive = keepalive
 
 
 class MqttClient:
@@ -185,13 +204,15 @@ class MqttClient:
     async def close(self) -> None:
         """Disconnect cleanly, leaving no socket, timer, task or thread behind."""
         self._closing = True
+        # Taken first: cancelling the reconnect task clears it, the job runs on.
+        connect_job = self._connect_job
         if self._reconnect_task is not None:
             self._reconnect_task.cancel()
             await asyncio.gather(self._reconnect_task, return_exceptions=True)
             self._reconnect_task = None
-        if self._connect_job is not None:
+        if connect_job is not None:
             # A connect running in the executor cannot be cancelled: let it end.
-            await asyncio.gather(self._connect_job, return_exceptions=True)
+            await asyncio.gather(connect_job, return_exceptions=True)
         paho = self._paho
         if paho is not None and paho.socket() is not None and self._connected:
             paho.disconnect()
@@ -214,7 +235,7 @@ class MqttClient:
         """Create the paho client (executor: building the TLS context reads files)."""
         settings = self.settings
         v5 = settings.protocol is Protocol.V5
-        client = Client(
+        client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
             clean_session=None if v5 else settings.clean_session,
@@ -223,7 +244,9 @@ class MqttClient:
             reconnect_on_failure=False,
         )
         client.suppress_exceptions = True
-        client.enable_logger(logging.getLogger(f"{__name__}.paho"))
+        # paho reports expected network failures at ERROR; we log those ourselves,
+        # once per cause, so its own lines are debug material.
+        client.on_log = self._on_paho_log
         if settings.transport is Transport.WEBSOCKETS:
             client.ws_set_options(path=settings.ws_path or "/")
         if settings.username:
@@ -295,7 +318,9 @@ class MqttClient:
             self._connack = self._loop.create_future()
             self._connect_job = self._loop.run_in_executor(None, self._blocking_connect)
             try:
-                await self._connect_job
+                # Shielded: cancelling the caller must not orphan the running job,
+                # close() waits for it and then closes the socket it opened.
+                await asyncio.shield(self._connect_job)
             finally:
                 self._connect_job = None
             if self._closing:
@@ -370,26 +395,36 @@ class MqttClient:
                     _LOGGER.exception("Unexpected error reconnecting to %s", self._where)
                     continue
                 self._backoff.reset()
+                # Subscribe before reporting "back": a message published the
+                # moment the user sees the connection restored must arrive.
+                if not await self._resubscribe():
+                    self._drop_socket()
+                    continue
                 _LOGGER.info("Connection to MQTT broker %s is back", self._where)
                 self._set_connected()
-                await self._resubscribe()
                 return
         finally:
             self._reconnect_task = None
 
-    async def _resubscribe(self) -> None:
-        """Send every known subscription again (the broker may have lost them)."""
+    async def _resubscribe(self) -> bool:
+        """Send every known subscription again (the broker may have lost them).
+
+        Return False when the connection dropped before the broker answered.
+        """
         topics = list(self._subscriptions.items())
         if not topics or self._paho is None:
-            return
+            return True
         rc, mid = self._paho.subscribe(topics)
         if rc is not MQTTErrorCode.MQTT_ERR_SUCCESS or mid is None:
-            _LOGGER.warning("Resubscribing on %s failed: %s", self._where, rc.name)
-            return
+            return False
         try:
             await self._wait_ack(mid, "SUBACK after reconnect")
+        except MqttNotConnectedError, MqttTimeoutError:
+            return False
         except MqttError as err:
+            # Refused topics stay refused; the connection itself is fine.
             _LOGGER.warning("Resubscribing on %s failed: %s", self._where, err)
+        return True
 
     # ------------------------------------------------------------- acks
 
@@ -472,14 +507,18 @@ class MqttClient:
         if not self._connected:
             return
         self._connected = False
+        if self._closing:
+            # Our own DISCONNECT from close(): no loss, no error.
+            return
         self.stats.connection_losses += 1
         self.stats.last_error = str(reason_code)
-        if self._closing:
-            return
         _LOGGER.warning("Lost connection to MQTT broker %s: %s", self._where, reason_code)
         if self._on_connection_change is not None:
             self._on_connection_change(False)
         self._start_reconnecting()
+
+    def _on_paho_log(self, client: Client, userdata: Any, level: int, message: str) -> None:
+        _PAHO_LOGGER.debug("%s: %s", self._where, message)
 
     def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
         self.stats.messages_received += 1
@@ -508,6 +547,10 @@ class MqttClient:
     def _on_socket_close(self, client: Client, userdata: Any, sock: Any) -> None:
         if sock is self._sock:
             self._unwatch()
+        # Nobody acknowledges on a closed connection: fail the waiters now.
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(MqttNotConnectedError(f"lost connection to {self._where}"))
         if self._connack is not None and not self._connack.done():
             # Lost before CONNACK: a TLS listener dropping us after the handshake
             # (missing client certificate) looks exactly like this.
