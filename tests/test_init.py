@@ -5,7 +5,11 @@ from collections.abc import Callable
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -296,3 +300,16 @@ async def test_entry_from_a_newer_version_is_refused(
     hass.config_entries.async_update_entry(entry, version=2)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+async def test_home_assistant_stop_disconnects(
+    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
+) -> None:
+    entry = make_entry()
+    await _setup(hass, entry)
+    hub = entry.runtime_data
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert not hub.client.connected
+    # A deliberate disconnect is no outage.
+    assert hub.client.stats.connection_losses == 0

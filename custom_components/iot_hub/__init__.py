@@ -3,7 +3,7 @@
 import logging
 import shutil
 
-from homeassistant.const import Platform
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
@@ -29,6 +29,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bo
     await hub.async_start()
     entry.runtime_data = hub
     entry.async_on_unload(hub.async_stop)
+    # Entries are not unloaded when Home Assistant stops: disconnect cleanly then.
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, hub.async_on_homeassistant_stop)
+    )
     hub.hub_device_id = (
         dr.async_get(hass)
         .async_get_or_create(config_entry_id=entry.entry_id, **hub.hub_device_info())

@@ -10,7 +10,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -131,6 +131,10 @@ class IotHub:
         early, self._early = self._early, None
         for topic, payload in early or ():
             self._dispatch(topic, payload)
+
+    async def async_on_homeassistant_stop(self, _event: Event) -> None:
+        """Disconnect when Home Assistant shuts down."""
+        await self.async_stop()
 
     async def async_stop(self) -> None:
         """Close the connection and cancel timers."""
