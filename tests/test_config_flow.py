@@ -12,6 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .broker import Mosquitto
+from .helpers import wait_for_value
 
 DOMAIN = "iot_hub"
 
@@ -311,12 +312,40 @@ async def test_options_flow_reloads_with_new_options(
     assert await hass.config_entries.async_setup(entry.entry_id)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "init"
+    options = {
+        "dht11_enabled": True,
+        "dht11_base": "home/dht11",
+        "events_enabled": False,
+        "events_base": "sensor",
+        "iot_enabled": True,
+        "iot_base": "iot",
+        "offline_timeout": 5,
+        "event_off_delay": 10,
+        "clean_session": True,
+        "availability_grace": 5,
+    }
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"clean_session": True, "availability_grace": 5}
+        result["flow_id"], {**options, "iot_base": "iot/+/x"}
+    )
+    assert result["errors"] == {"iot_base": "invalid_base_topic"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**options, "dht11_base": "/home/dht11/"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["dht11_base"] == "home/dht11"
     await hass.async_block_till_done()
     hub = entry.runtime_data
     assert hub.grace == 5
+    assert hub.off_delay == 10
     assert hub.client.settings.clean_session is True
     assert hub.client.connected
+    # The new base topic is what is subscribed; the events family is off.
+    assert set(hub.client.subscriptions) == {
+        "home/dht11/sensor/data",
+        "home/dht11/status",
+        "iot/sensors/+/data",
+        "iot/devices/+/status",
+        "iot/alerts/+",
+    }
+    await mosquitto.publish("home/dht11/sensor/data", '{"temperature":19,"humidity":45}')
+    await wait_for_value(hass, "sensor.dht11_temperature", "19.0")

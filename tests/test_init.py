@@ -249,7 +249,14 @@ async def test_diagnostics_redact_secrets(
     assert diag["entry"]["data"]["password"] == "**REDACTED**"
     assert diag["entry"]["data"]["host"] == "127.0.0.1"
     assert diag["hub"]["connected"] is True
-    assert diag["hub"]["subscriptions"] == {"dht11/sensor/data": 1}
+    assert diag["hub"]["subscriptions"] == {
+        "dht11/sensor/data": 1,
+        "dht11/status": 1,
+        "sensor/+": 1,
+        "iot/sensors/+/data": 1,
+        "iot/devices/+/status": 1,
+        "iot/alerts/+": 1,
+    }
 
 
 async def test_user_can_delete_a_device_and_it_comes_back(

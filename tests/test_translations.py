@@ -112,9 +112,17 @@ def raised_translation_keys() -> Iterator[tuple[str, str, set[str] | None]]:
             if not isinstance(node, ast.Call):
                 continue
             keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+            if isinstance(node.func, ast.Name) and node.func.id == "_error" and node.args:
+                # services.py's shorthand: _error("key", placeholder=...).
+                first = node.args[0]
+                assert isinstance(first, ast.Constant), f"{path.name}:{node.lineno}"
+                yield path.name, str(first.value), set(keywords)
+                continue
             if "translation_domain" not in keywords:
                 continue
             key = keywords.get("translation_key")
+            if isinstance(key, ast.Name) and key.id == "key":
+                continue  # the shorthand's own body
             assert isinstance(key, ast.Constant), f"{path.name}:{node.lineno}: key not a literal"
             names: set[str] | None = None
             given = keywords.get("translation_placeholders")

@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .hub import IotHub, IotHubConfigEntry
+from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -19,7 +20,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (actions are registered here in later versions)."""
+    """Register the actions (once, whatever the number of entries)."""
+    async_setup_services(hass)
     return True
 
 
@@ -38,6 +40,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bo
         .async_get_or_create(config_entry_id=entry.entry_id, **hub.hub_device_info())
         .id
     )
+    hub.async_restore_devices()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     hub.async_platforms_ready()
     return True

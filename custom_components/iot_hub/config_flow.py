@@ -33,19 +33,26 @@ from .const import (
     CONF_CLIENT_CERT_PEM,
     CONF_CLIENT_ID,
     CONF_CLIENT_KEY_PEM,
+    CONF_EVENT_OFF_DELAY,
     CONF_KEEPALIVE,
+    CONF_OFFLINE_TIMEOUT,
     CONF_PROTOCOL,
     CONF_TLS,
     CONF_TRANSPORT,
     CONF_WS_PATH,
     DEFAULT_AVAILABILITY_GRACE,
+    DEFAULT_EVENT_OFF_DELAY,
     DEFAULT_KEEPALIVE,
+    DEFAULT_OFFLINE_TIMEOUT,
     DEFAULT_PORT,
     DEFAULT_WS_PATH,
     DOMAIN,
+    conf_base,
+    conf_enabled,
 )
 from .core.errors import ConnectFailure
 from .core.settings import Protocol, TlsMode, Transport
+from .core.topics import DEFAULT_BASES, valid_base
 from .hub import IotHubConfigEntry
 
 # Errors that belong to the TLS step (the user fixes them there).
@@ -228,29 +235,53 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
+def _seconds(minimum: int, maximum: int, unit: str = "s") -> probatio.All[Any]:
+    return probatio.All(
+        NumberSelector(
+            NumberSelectorConfig(
+                min=minimum, max=maximum, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
+            )
+        ),
+        probatio.Coerce(int),
+    )
+
+
+def _options_schema() -> probatio.Schema:
+    fields: dict[Any, Any] = {}
+    for family, base in DEFAULT_BASES.items():
+        fields[probatio.Required(conf_enabled(family), default=True)] = BooleanSelector()
+        fields[probatio.Required(conf_base(family), default=base)] = TextSelector()
+    fields[probatio.Required(CONF_OFFLINE_TIMEOUT, default=DEFAULT_OFFLINE_TIMEOUT)] = _seconds(
+        1, 1440, "min"
+    )
+    fields[probatio.Required(CONF_EVENT_OFF_DELAY, default=DEFAULT_EVENT_OFF_DELAY)] = _seconds(
+        1, 3600
+    )
+    fields[probatio.Required(CONF_CLEAN_SESSION, default=False)] = BooleanSelector()
+    fields[probatio.Required(CONF_AVAILABILITY_GRACE, default=DEFAULT_AVAILABILITY_GRACE)] = (
+        _seconds(0, 3600)
+    )
+    return probatio.Schema(fields)
+
+
 class IotHubOptionsFlow(OptionsFlowWithReload):
-    """Session and availability behaviour of a broker entry."""
+    """Topic families and behaviour of a broker entry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
-        schema = probatio.Schema(
-            {
-                probatio.Required(CONF_CLEAN_SESSION, default=False): BooleanSelector(),
-                probatio.Required(
-                    CONF_AVAILABILITY_GRACE, default=DEFAULT_AVAILABILITY_GRACE
-                ): probatio.All(
-                    NumberSelector(
-                        NumberSelectorConfig(
-                            min=0, max=3600, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
-                        )
-                    ),
-                    probatio.Coerce(int),
-                ),
-            }
-        )
+            for family in DEFAULT_BASES:
+                base = str(user_input.get(conf_base(family), "")).strip().strip("/")
+                user_input[conf_base(family)] = base
+                if not valid_base(base):
+                    errors[conf_base(family)] = "invalid_base_topic"
+            if not errors:
+                return self.async_create_entry(data=user_input)
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+            data_schema=self.add_suggested_values_to_schema(
+                _options_schema(), user_input or self.config_entry.options
+            ),
+            errors=errors,
         )

@@ -28,3 +28,28 @@ DEFAULT_AVAILABILITY_GRACE: Final = 30
 DHT11_TOPIC: Final = "dht11/sensor/data"
 # The DHT11 topic carries no device id: one stable id for its device.
 DHT11_DEVICE_ID: Final = "dht11"
+
+# Topic families (options): enabled flag and base topic per family.
+CONF_OFFLINE_TIMEOUT: Final = "offline_timeout"
+CONF_EVENT_OFF_DELAY: Final = "event_off_delay"
+DEFAULT_OFFLINE_TIMEOUT: Final = 10  # minutes
+DEFAULT_EVENT_OFF_DELAY: Final = 30  # seconds
+# How often silent devices are looked for.
+SILENCE_CHECK_SECONDS: Final = 30
+
+# The hub device's own listeners use this pseudo device id.
+HUB_DEVICE: Final = "__hub__"
+
+SERVICE_SEND_COMMAND: Final = "send_command"
+ATTR_DEVICE_ID: Final = "device_id"
+ATTR_PAYLOAD: Final = "payload"
+
+
+def conf_enabled(family: str) -> str:
+    """Option key: whether a topic family is subscribed."""
+    return f"{family}_enabled"
+
+
+def conf_base(family: str) -> str:
+    """Option key: a topic family's base topic."""
+    return f"{family}_base"

@@ -1,4 +1,4 @@
-"""Base entities of IoT Hub."""
+"""Base entity of IoT Hub."""
 
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -7,7 +7,7 @@ from .hub import IotHub
 
 
 class IotHubEntity(Entity):
-    """An entity fed by messages of one device on one broker."""
+    """An entity showing one value (`description.key`) of one device of one broker."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
@@ -18,38 +18,29 @@ class IotHubEntity(Entity):
         self.entity_description = description
         self._attr_unique_id = f"{hub.entry_id}_{device_id}_{description.key}"
         self._attr_device_info = hub.device_info(device_id)
-        self._attr_available = hub.available
+        # Created from a message: carry its state from the start (nothing to write yet).
+        self._attr_available = hub.entity_available(device_id, description.key)
+        self._refresh()
 
     async def async_added_to_hass(self) -> None:
-        """Follow the device's messages once the entity is in Home Assistant."""
+        """Follow the value once the entity is in Home Assistant."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_listener(self.device_id, self._handle_update))
+        self.async_on_remove(
+            self.hub.async_add_listener(
+                self.device_id,
+                getattr(self.entity_description, "listen_key", None) or self.entity_description.key,
+                self._handle_update,
+            )
+        )
 
     @callback
     def _handle_update(self) -> None:
+        available = self.hub.entity_available(self.device_id, self.entity_description.key)
         # Writing an unchanged state costs more than the rest of the message path.
-        if self._refresh() or self._attr_available != self.hub.available:
-            self._attr_available = self.hub.available
+        if self._refresh() or available != self._attr_available:
+            self._attr_available = available
             self.async_write_ha_state()
 
     def _refresh(self) -> bool:
         """Take the hub's latest value; return whether the state changed."""
         raise NotImplementedError
-
-
-class IotHubHubEntity(Entity):
-    """An entity of the hub device (the broker connection itself)."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-
-    def __init__(self, hub: IotHub, description: EntityDescription) -> None:
-        self.hub = hub
-        self.entity_description = description
-        self._attr_unique_id = f"{hub.entry_id}_hub_{description.key}"
-        self._attr_device_info = hub.hub_device_info()
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the connection state."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_hub_listener(self.async_write_ha_state))

@@ -1,20 +1,19 @@
-"""The runtime object of a broker entry: client, device states and listeners."""
+"""The runtime object of a broker entry: client, routing, device states, listeners."""
 
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event as HassEvent, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .connection import broker_settings
@@ -22,15 +21,50 @@ from .const import (
     CONF_AVAILABILITY_GRACE,
     CONF_CLEAN_SESSION,
     CONF_CLIENT_ID,
+    CONF_EVENT_OFF_DELAY,
+    CONF_OFFLINE_TIMEOUT,
     DEFAULT_AVAILABILITY_GRACE,
+    DEFAULT_EVENT_OFF_DELAY,
+    DEFAULT_OFFLINE_TIMEOUT,
     DHT11_DEVICE_ID,
-    DHT11_TOPIC,
     DOMAIN,
+    HUB_DEVICE,
+    SILENCE_CHECK_SECONDS,
 )
 from .core.backoff import Backoff
 from .core.client import MqttClient
-from .core.decoders import Dht11Reading, Rejected, decode_dht11
+from .core.decoders import (
+    decode_dht11,
+    decode_dht11_status,
+    decode_event,
+    decode_iot_alert,
+    decode_iot_data,
+    decode_iot_status,
+)
+from .core.dedup import EventDeduplicator
 from .core.errors import MqttConnectError, MqttError
+from .core.models import (
+    Alert,
+    DeviceModel,
+    DeviceStatus,
+    Event,
+    EventType,
+    Reading,
+    Rejected,
+    Rejection,
+    Status,
+)
+from .core.topics import Kind, Route, TopicRouter
+from .device_state import (
+    KEY_CONNECTIVITY,
+    KEY_FIRMWARE,
+    KEY_LAST_SEEN,
+    KEY_MOTION,
+    KEY_OCCUPANCY,
+    MANUFACTURERS,
+    DeviceState,
+)
+from .families import family_bases
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,16 +76,14 @@ type NewEntitiesListener = Callable[[str, set[str]], None]
 # delivers its queue right after CONNACK) wait here, up to this many.
 MAX_EARLY_MESSAGES = 10_000
 REJECTED_SAMPLES = 10
+ALERT_SAMPLES = 10
 SAMPLE_BYTES = 256
-
-
-@dataclass(slots=True)
-class DeviceState:
-    """Last known values of one device."""
-
-    device_id: str
-    values: dict[str, float] = field(default_factory=dict)
-    last_seen: datetime | None = None
+# Hub-device entity keys.
+KEY_BROKER = "broker_connection"
+KEY_REJECTED = "rejected_messages"
+KEY_FLEET = "fleet"
+# Keys every device gets on its first message.
+BASE_KEYS = frozenset({KEY_CONNECTIVITY, KEY_LAST_SEEN})
 
 
 class IotHub:
@@ -61,12 +93,13 @@ class IotHub:
         self.hass = hass
         self.entry = entry
         self.entry_id = entry.entry_id
+        options = dict(entry.options)
         self.tls_dir = Path(hass.config.path(".storage", DOMAIN, entry.entry_id))
         settings = broker_settings(
             entry.data,
             client_id=entry.data[CONF_CLIENT_ID],
             tls_dir=self.tls_dir,
-            clean_session=entry.options.get(CONF_CLEAN_SESSION, False),
+            clean_session=options.get(CONF_CLEAN_SESSION, False),
         )
         self.client = MqttClient(
             settings,
@@ -75,20 +108,31 @@ class IotHub:
             on_auth_failed=self._on_auth_failed,
             backoff=Backoff(),
         )
-        self.grace = float(entry.options.get(CONF_AVAILABILITY_GRACE, DEFAULT_AVAILABILITY_GRACE))
+        self.router = TopicRouter(family_bases(options))
+        self.grace = float(options.get(CONF_AVAILABILITY_GRACE, DEFAULT_AVAILABILITY_GRACE))
+        self.offline_timeout = timedelta(
+            minutes=float(options.get(CONF_OFFLINE_TIMEOUT, DEFAULT_OFFLINE_TIMEOUT))
+        )
+        self.off_delay = float(options.get(CONF_EVENT_OFF_DELAY, DEFAULT_EVENT_OFF_DELAY))
         self.available = False
         self.hub_device_id: str | None = None
         self.devices: dict[str, DeviceState] = {}
         self.rejections: Counter[str] = Counter()
         self.rejected_samples: deque[dict[str, Any]] = deque(maxlen=REJECTED_SAMPLES)
+        self.alerts: deque[dict[str, Any]] = deque(maxlen=ALERT_SAMPLES)
+        self.alerts_received = 0
+        self.unrouted = 0
+        self._dedup = EventDeduplicator()
         self._logged_reasons: set[str] = set()
         self._entity_keys: dict[str, set[str]] = defaultdict(set)
-        self._listeners: dict[str, list[Listener]] = defaultdict(list)
-        self._hub_listeners: list[Listener] = []
+        self._listeners: dict[tuple[str, str], list[Listener]] = defaultdict(list)
         self._new_entities_listeners: list[NewEntitiesListener] = []
         self._early: list[tuple[str, bytes]] | None = []
         self._early_dropped = 0
         self._grace_cancel: CALLBACK_TYPE | None = None
+        self._off_timers: dict[tuple[str, str], CALLBACK_TYPE] = {}
+        self._silence_cancel: CALLBACK_TYPE | None = None
+        self._started = dt_util.utcnow()
 
     @property
     def name(self) -> str:
@@ -101,7 +145,8 @@ class IotHub:
         """Connect and subscribe, or raise what Home Assistant expects at setup."""
         try:
             await self.client.connect()
-            await self.client.subscribe(DHT11_TOPIC, 1)
+            for topic in self.router.subscriptions:
+                await self.client.subscribe(topic, 1)
         except MqttConnectError as err:
             await self.client.close()
             placeholders = {"broker": self.name, "reason": err.reason.value}
@@ -124,36 +169,54 @@ class IotHub:
                 translation_placeholders={"broker": self.name, "reason": str(err)},
             ) from err
         self.available = True
+        self._started = dt_util.utcnow()
+
+    @callback
+    def async_restore_devices(self) -> None:
+        """Know the devices seen before this start (from the device registry)."""
+        prefix = f"{self.entry_id}_"
+        for device in dr.async_entries_for_config_entry(dr.async_get(self.hass), self.entry_id):
+            for domain, identifier in device.identifiers:
+                if domain == DOMAIN and identifier.startswith(prefix):
+                    device_id = identifier.removeprefix(prefix)
+                    self.devices.setdefault(device_id, DeviceState(device_id))
 
     @callback
     def async_platforms_ready(self) -> None:
-        """Replay what arrived while the platforms were being set up."""
+        """Replay what arrived while the platforms were being set up; start timers."""
+        self._silence_cancel = async_track_time_interval(
+            self.hass,
+            self._check_silence,
+            timedelta(seconds=SILENCE_CHECK_SECONDS),
+            name="iot_hub silent devices",
+        )
         early, self._early = self._early, None
         for topic, payload in early or ():
             self._dispatch(topic, payload)
 
-    async def async_on_homeassistant_stop(self, _event: Event) -> None:
+    async def async_on_homeassistant_stop(self, _event: HassEvent) -> None:
         """Disconnect when Home Assistant shuts down."""
         await self.async_stop()
 
     async def async_stop(self) -> None:
         """Close the connection and cancel timers."""
         self._cancel_grace()
+        if self._silence_cancel is not None:
+            self._silence_cancel()
+            self._silence_cancel = None
+        for cancel in self._off_timers.values():
+            cancel()
+        self._off_timers.clear()
         await self.client.close()
 
     # ------------------------------------------------------------ listeners
 
     @callback
-    def async_add_listener(self, device_id: str, listener: Listener) -> CALLBACK_TYPE:
-        """Call `listener` when the device's values or the hub's availability change."""
-        self._listeners[device_id].append(listener)
-        return lambda: self._listeners[device_id].remove(listener)
-
-    @callback
-    def async_add_hub_listener(self, listener: Listener) -> CALLBACK_TYPE:
-        """Call `listener` when the broker connection goes up or down."""
-        self._hub_listeners.append(listener)
-        return lambda: self._hub_listeners.remove(listener)
+    def async_add_listener(self, device_id: str, key: str, listener: Listener) -> CALLBACK_TYPE:
+        """Call `listener` when this value of the device or its availability changes."""
+        listeners = self._listeners[(device_id, key)]
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
 
     @callback
     def async_add_new_entities_listener(self, listener: NewEntitiesListener) -> CALLBACK_TYPE:
@@ -171,11 +234,36 @@ class IotHub:
         """Drop a device the user deleted; it comes back if it publishes again."""
         self.devices.pop(device_id, None)
         self._entity_keys.pop(device_id, None)
+        for key in [key for key in self._off_timers if key[0] == device_id]:
+            self._off_timers.pop(key)()
+        self._notify(HUB_DEVICE, {KEY_FLEET})
+
+    def device(self, device_id: str) -> DeviceState | None:
+        """State of a device, if known."""
+        return self.devices.get(device_id)
 
     def value(self, device_id: str, key: str) -> float | None:
         """Last value of `key` reported by the device, if any."""
         device = self.devices.get(device_id)
         return device.values.get(key) if device else None
+
+    def entity_available(self, device_id: str, key: str) -> bool:
+        """Whether an entity of the device has a meaningful state now.
+
+        Measurements go stale when the device is offline or silent; momentary
+        events (PIR, mat) are silent by nature, so only an explicit offline
+        status hides them. Connectivity is the one telling, so it always shows.
+        """
+        if device_id == HUB_DEVICE:
+            return True
+        if not self.available:
+            return False
+        state = self.devices.get(device_id)
+        if state is None or key == KEY_CONNECTIVITY:
+            return True
+        if key in (KEY_MOTION, KEY_OCCUPANCY):
+            return state.status is not DeviceStatus.OFFLINE
+        return state.online is not False
 
     def restored_entities(self, domain: str, keys: Iterable[str]) -> list[tuple[str, str]]:
         """(device_id, key) of this entry's registered entities of `domain`."""
@@ -188,8 +276,9 @@ class IotHub:
                 continue
             rest = entry.unique_id.removeprefix(prefix)
             for key in keys:
-                if rest.endswith(f"_{key}"):
-                    found.append((rest.removesuffix(f"_{key}"), key))
+                device_id = rest.removesuffix(f"_{key}")
+                if device_id not in (rest, HUB_DEVICE):
+                    found.append((device_id, key))
                     break
         return found
 
@@ -207,13 +296,40 @@ class IotHub:
 
     def device_info(self, device_id: str) -> DeviceInfo:
         """Registry information of a device seen on the broker."""
-        info = DeviceInfo(identifiers={(DOMAIN, f"{self.entry_id}_{device_id}")}, name=device_id)
-        if device_id == DHT11_DEVICE_ID:
-            info["name"] = info["model"] = "DHT11"
-            info["manufacturer"] = "Aosong"
+        if device_id == HUB_DEVICE:
+            return self.hub_device_info()
+        info = DeviceInfo(
+            identifiers={(DOMAIN, f"{self.entry_id}_{device_id}")},
+            name="DHT11" if device_id == DHT11_DEVICE_ID else device_id,
+        )
+        if (state := self.devices.get(device_id)) is not None:
+            if state.model is not None:
+                info["model"] = str(state.model)
+                if (manufacturer := MANUFACTURERS.get(state.model)) is not None:
+                    info["manufacturer"] = manufacturer
+            if state.firmware is not None:
+                info["sw_version"] = str(state.firmware)
         if self.hub_device_id is not None:
             info["via_device_id"] = self.hub_device_id
         return info
+
+    @callback
+    def _sync_registry(self, device_id: str) -> None:
+        """Push a newly learned model/firmware to an existing registry device."""
+        registry = dr.async_get(self.hass)
+        entry = registry.async_get_device_by_identifier(
+            (DOMAIN, f"{self.entry_id}_{device_id}"), self.entry_id
+        )
+        state = self.devices[device_id]
+        if entry is None:
+            return
+        model = str(state.model) if state.model is not None else None
+        registry.async_update_device(
+            entry.id,
+            model=model,
+            manufacturer=MANUFACTURERS.get(state.model) if state.model else None,
+            sw_version=state.firmware,
+        )
 
     # ------------------------------------------------------------ messages
 
@@ -229,36 +345,169 @@ class IotHub:
 
     @callback
     def _dispatch(self, topic: str, payload: bytes) -> None:
-        if topic == DHT11_TOPIC:
-            result = decode_dht11(payload)
-            if isinstance(result, Rejected):
-                self._reject(topic, payload, result)
-            else:
-                self._update_dht11(result)
+        route = self.router.route(topic)
+        if route is None:
+            self.unrouted += 1
+            return
+        result = self._decode(route, payload)
+        if getattr(result, "device_id", None) == HUB_DEVICE:
+            result = Rejected(Rejection.INVALID_DEVICE_ID, HUB_DEVICE)
+        if isinstance(result, Rejected):
+            self._reject(topic, payload, result)
+        elif isinstance(result, Reading):
+            self._apply_reading(result)
+        elif isinstance(result, Event):
+            self._apply_event(topic, payload, result)
+        elif isinstance(result, Status):
+            self._apply_status(result)
+        else:
+            self._apply_alert(topic, result)
+
+    @staticmethod
+    def _decode(route: Route, payload: bytes) -> Reading | Event | Status | Alert | Rejected:
+        device_id = route.device_id or ""
+        match route.kind:
+            case Kind.DHT11_DATA:
+                return decode_dht11(payload)
+            case Kind.DHT11_STATUS:
+                return decode_dht11_status(payload)
+            case Kind.EVENT:
+                return decode_event(payload)
+            case Kind.IOT_DATA:
+                return decode_iot_data(device_id, payload)
+            case Kind.IOT_STATUS:
+                return decode_iot_status(device_id, payload)
+            case Kind.IOT_ALERT:
+                return decode_iot_alert(device_id, payload)
 
     @callback
-    def _update_dht11(self, reading: Dht11Reading) -> None:
-        values = {
-            key: value
-            for key, value in (("temperature", reading.temperature), ("humidity", reading.humidity))
-            if value is not None
-        }
-        self._update(DHT11_DEVICE_ID, values)
+    def _device(self, device_id: str) -> tuple[DeviceState, set[str]]:
+        """Return the device's state and the keys a message changed by arriving."""
+        state = self.devices.get(device_id)
+        new = state is None
+        if state is None:
+            state = self.devices[device_id] = DeviceState(device_id)
+        changed = state.seen(dt_util.utcnow())
+        if new or KEY_CONNECTIVITY in changed:
+            self._notify(HUB_DEVICE, {KEY_FLEET})
+        if KEY_CONNECTIVITY in changed:
+            # Back from silence: every entity of the device is available again.
+            changed |= self._entity_keys.get(device_id, set())
+        return state, changed
 
     @callback
-    def _update(self, device_id: str, values: dict[str, float]) -> None:
-        device = self.devices.get(device_id)
-        if device is None:
-            device = self.devices[device_id] = DeviceState(device_id)
-        device.values.update(values)
-        device.last_seen = dt_util.utcnow()
+    def _apply_reading(self, reading: Reading) -> None:
+        state, changed = self._device(reading.device_id)
+        learned = state.learn(reading.model, reading.firmware)
+        changed |= state.apply_reading(reading)
+        self._publish(reading.device_id, changed, set(reading.values), learned, state)
+
+    @callback
+    def _apply_status(self, status: Status) -> None:
+        state, changed = self._device(status.device_id)
+        learned = state.learn(None, status.firmware)
+        changed |= state.apply_status(status)
+        if KEY_CONNECTIVITY in changed:
+            self._notify(HUB_DEVICE, {KEY_FLEET})
+            # Measurements follow the device's reachability.
+            changed |= self._entity_keys.get(status.device_id, set())
+        self._publish(status.device_id, changed, set(status.values), learned, state)
+
+    @callback
+    def _apply_event(self, topic: str, payload: bytes, event: Event) -> None:
+        if self._dedup.seen(event.event_id):
+            # QoS 1 redelivery (or a device resending): one event, counted once.
+            self._reject(topic, payload, Rejected(Rejection.DUPLICATE, event.event_id))
+            return
+        state, changed = self._device(event.device_id)
+        model = (
+            DeviceModel.PIR if event.type is EventType.MOTION_DETECTED else DeviceModel.PRESSURE_MAT
+        )
+        learned = state.model is None and state.learn(model, None)
+        key = state.apply_event(event)
+        changed.add(key)
+        self._publish(event.device_id, changed, {key}, learned, state)
+        self._schedule_off(event.device_id, key, on=getattr(state, key) is True)
+
+    @callback
+    def _apply_alert(self, topic: str, alert: Alert) -> None:
+        # Incidents come later; until then alerts are counted and kept for diagnostics.
+        self.alerts_received += 1
+        self.alerts.append(
+            {
+                "time": dt_util.utcnow().isoformat(),
+                "topic": topic,
+                "device_id": alert.device_id,
+                "level": alert.level,
+                "message": alert.message,
+            }
+        )
+
+    @callback
+    def _publish(
+        self,
+        device_id: str,
+        changed: set[str],
+        entity_keys: set[str],
+        learned: bool,
+        state: DeviceState,
+    ) -> None:
+        """Announce new entities, update the registry, and notify changed values."""
+        wanted = BASE_KEYS | entity_keys
+        if state.firmware is not None:
+            wanted = wanted | {KEY_FIRMWARE}
+            if learned:
+                changed.add(KEY_FIRMWARE)
         known = self._entity_keys[device_id]
-        if new_keys := values.keys() - known:
+        existed = bool(known)
+        if new_keys := wanted - known:
             known.update(new_keys)
             for new_listener in list(self._new_entities_listeners):
                 new_listener(device_id, set(new_keys))
-        for listener in list(self._listeners.get(device_id, ())):
-            listener()
+        if learned and existed:
+            self._sync_registry(device_id)
+        self._notify(device_id, changed)
+
+    @callback
+    def _notify(self, device_id: str, keys: Iterable[str]) -> None:
+        for key in keys:
+            for listener in list(self._listeners.get((device_id, key), ())):
+                listener()
+
+    @callback
+    def _notify_device(self, device_id: str) -> None:
+        self._notify(device_id, self._entity_keys.get(device_id, ()))
+
+    @callback
+    def _schedule_off(self, device_id: str, key: str, *, on: bool) -> None:
+        """Momentary events (PIR, pressure mat) turn off after the configured delay."""
+        if (cancel := self._off_timers.pop((device_id, key), None)) is not None:
+            cancel()
+        if not on:
+            return
+
+        @callback
+        def turn_off(_now: datetime) -> None:
+            self._off_timers.pop((device_id, key), None)
+            if (state := self.devices.get(device_id)) is not None:
+                setattr(state, key, False)
+                self._notify(device_id, {key})
+
+        self._off_timers[(device_id, key)] = async_call_later(self.hass, self.off_delay, turn_off)
+
+    @callback
+    def _check_silence(self, now: datetime) -> None:
+        """Mark devices that stayed silent for the offline timeout as offline."""
+        limit = now - self.offline_timeout
+        changed = False
+        for device_id, state in self.devices.items():
+            if state.silent or (state.last_seen or self._started) > limit:
+                continue
+            state.silent = True
+            changed = True
+            self._notify_device(device_id)
+        if changed:
+            self._notify(HUB_DEVICE, {KEY_FLEET})
 
     @callback
     def _reject(self, topic: str, payload: bytes, rejected: Rejected) -> None:
@@ -269,11 +518,12 @@ class IotHub:
                 "time": dt_util.utcnow().isoformat(),
                 "topic": topic,
                 "reason": reason,
-                "detail": rejected.detail,
+                "detail": rejected.detail[:SAMPLE_BYTES],
                 "size": len(payload),
                 "payload": payload[:SAMPLE_BYTES].decode("utf-8", "replace"),
             }
         )
+        self._notify(HUB_DEVICE, {KEY_REJECTED})
         if reason not in self._logged_reasons:
             self._logged_reasons.add(reason)
             _LOGGER.warning(
@@ -282,8 +532,16 @@ class IotHub:
                 topic,
                 self.name,
                 reason,
-                rejected.detail or "no detail",
+                rejected.detail[:SAMPLE_BYTES] or "no detail",
             )
+
+    # ------------------------------------------------------------ fleet
+
+    def fleet(self) -> dict[str, int]:
+        """Devices known, online and offline (seed 002's status report)."""
+        online = sum(1 for state in self.devices.values() if state.online is True)
+        offline = sum(1 for state in self.devices.values() if state.online is False)
+        return {"total": len(self.devices), "online": online, "offline": offline}
 
     # ------------------------------------------------------------ availability
 
@@ -297,8 +555,7 @@ class IotHub:
         elif self._grace_cancel is None:
             # Keep states through short blips; only a long outage shows.
             self._grace_cancel = async_call_later(self.hass, self.grace, self._grace_expired)
-        for listener in list(self._hub_listeners):
-            listener()
+        self._notify(HUB_DEVICE, {KEY_BROKER})
 
     @callback
     def _grace_expired(self, _now: datetime) -> None:
@@ -331,6 +588,7 @@ class IotHub:
             "connected": self.client.connected,
             "available": self.available,
             "subscriptions": self.client.subscriptions,
+            "families": {family.value: base for family, base in self.router.bases.items()},
             "client": {
                 "connects": stats.connects,
                 "connection_losses": stats.connection_losses,
@@ -341,13 +599,13 @@ class IotHub:
                 "last_error": stats.last_error,
             },
             "early_messages_dropped": self._early_dropped,
+            "unrouted_messages": self.unrouted,
             "rejections": dict(self.rejections),
             "rejected_samples": list(self.rejected_samples),
+            "alerts_received": self.alerts_received,
+            "alerts": list(self.alerts),
+            "fleet": self.fleet(),
             "devices": {
-                device_id: {
-                    "values": dict(state.values),
-                    "last_seen": state.last_seen.isoformat() if state.last_seen else None,
-                }
-                for device_id, state in self.devices.items()
+                device_id: state.diagnostics() for device_id, state in self.devices.items()
             },
         }

@@ -1,0 +1,93 @@
+"""Topic families (seeds 000, 001, 002) and routing a topic to its decoder."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Family(StrEnum):
+    """The three message layouts IoT Hub understands."""
+
+    DHT11 = "dht11"
+    EVENTS = "events"
+    IOT = "iot"
+
+
+DEFAULT_BASES: dict[Family, str] = {
+    Family.DHT11: "dht11",
+    Family.EVENTS: "sensor",
+    Family.IOT: "iot",
+}
+
+
+class Kind(StrEnum):
+    """What a topic carries."""
+
+    DHT11_DATA = "dht11_data"
+    DHT11_STATUS = "dht11_status"
+    EVENT = "event"
+    IOT_DATA = "iot_data"
+    IOT_STATUS = "iot_status"
+    IOT_ALERT = "iot_alert"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a message goes: its kind and the device id the topic names."""
+
+    kind: Kind
+    device_id: str | None = None
+
+
+def valid_base(base: str) -> bool:
+    """Whether `base` can prefix topics: non-empty, no wildcards, no empty level."""
+    return bool(base) and "+" not in base and "#" not in base and "" not in base.split("/")
+
+
+class TopicRouter:
+    """Subscriptions for the enabled families and fast topic → route lookups."""
+
+    def __init__(self, bases: dict[Family, str]) -> None:
+        self.bases = dict(bases)
+        self._exact: dict[str, Route] = {}
+        # (prefix levels, suffix levels, kind): one "+" level between them.
+        self._patterns: list[tuple[tuple[str, ...], tuple[str, ...], Kind]] = []
+        self.subscriptions: list[str] = []
+        if (base := bases.get(Family.DHT11)) is not None:
+            self._add_exact(f"{base}/sensor/data", Kind.DHT11_DATA)
+            self._add_exact(f"{base}/status", Kind.DHT11_STATUS)
+        if (base := bases.get(Family.EVENTS)) is not None:
+            self._add_pattern(base, "", Kind.EVENT)
+        if (base := bases.get(Family.IOT)) is not None:
+            self._add_pattern(f"{base}/sensors", "data", Kind.IOT_DATA)
+            self._add_pattern(f"{base}/devices", "status", Kind.IOT_STATUS)
+            self._add_pattern(f"{base}/alerts", "", Kind.IOT_ALERT)
+
+    def _add_exact(self, topic: str, kind: Kind) -> None:
+        self._exact[topic] = Route(kind)
+        self.subscriptions.append(topic)
+
+    def _add_pattern(self, prefix: str, suffix: str, kind: Kind) -> None:
+        before = tuple(prefix.split("/"))
+        after = tuple(suffix.split("/")) if suffix else ()
+        self._patterns.append((before, after, kind))
+        self.subscriptions.append("/".join((*before, "+", *after)))
+
+    def route(self, topic: str) -> Route | None:
+        """Return the route of `topic`, or None when no enabled family owns it."""
+        if (route := self._exact.get(topic)) is not None:
+            return route
+        levels = topic.split("/")
+        for before, after, kind in self._patterns:
+            n = len(before)
+            if (
+                len(levels) == n + 1 + len(after)
+                and tuple(levels[:n]) == before
+                and tuple(levels[n + 1 :]) == after
+            ):
+                return Route(kind, levels[n])
+        return None
+
+    def command_topic(self, device_id: str) -> str | None:
+        """Topic for commands to a device (seed 002), if the iot family is on."""
+        base = self.bases.get(Family.IOT)
+        return None if base is None else f"{base}/devices/{device_id}/commands"
