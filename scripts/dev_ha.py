@@ -4,7 +4,8 @@ Commands:
   wait-http    wait until the HTTP server answers (fails early if --pid has exited)
   setup        onboard (first run: user dev/dev), store a refresh token in --token-file,
                then create the iot_hub config entry through the config-flow REST API
-  wait-states  poll /api/states until the given entities have numeric states
+  wait-states  poll /api/states until the given entities have numeric states (and those
+               given with --known have a state other than unknown/unavailable)
   scan-log     fail on "Detected blocking call" or ERROR records of the iot_hub integration
 """
 
@@ -321,29 +322,45 @@ def numeric(state: dict[str, Any] | None) -> float | None:
         return None
 
 
-def wait_states(api: Api, entities: list[str], timeout: float) -> None:
+def known(state: dict[str, Any] | None) -> bool:
+    return state is not None and state.get("state") not in (None, "unknown", "unavailable")
+
+
+def wait_states(
+    api: Api, entities: list[str], timeout: float, known_entities: list[str] | None = None
+) -> None:
+    """Wait for numeric states of `entities` and known states of `known_entities`."""
+    known_entities = known_entities or []
+    wanted = [*entities, *known_entities]
+    # Entities of the same devices (sensor.esp32_001_* for sensor.esp32_001_temperature...).
+    prefixes = tuple(
+        f"{domain}.{entity.split('.', 1)[1].split('_', 1)[0]}"
+        for entity in wanted
+        for domain in ("sensor", "binary_sensor")
+    )
     deadline = time.monotonic() + timeout
     start = time.monotonic()
     seen: dict[str, dict[str, Any]] = {}
     while True:
         _, states = api.call("GET", "/api/states")
-        seen = {s["entity_id"]: s for s in states if s["entity_id"] in entities}
-        if all(numeric(seen.get(e)) is not None for e in entities):
+        seen = {s["entity_id"]: s for s in states if s["entity_id"] in wanted}
+        if all(numeric(seen.get(e)) is not None for e in entities) and all(
+            known(seen.get(e)) for e in known_entities
+        ):
             break
         if time.monotonic() > deadline:
             ours = sorted(
                 f"{s['entity_id']}={s['state']}"
                 for s in states
-                if s["entity_id"].startswith(("sensor.dht11", "binary_sensor.dht11"))
-                or DOMAIN in s["entity_id"]
+                if s["entity_id"].startswith(prefixes) or DOMAIN in s["entity_id"]
             )
-            missing = {e: (seen[e]["state"] if e in seen else "<missing>") for e in entities}
+            missing = {e: (seen[e]["state"] if e in seen else "<missing>") for e in wanted}
             raise DevError(
                 f"after {timeout:.0f} s: {missing}; entities that look related: {ours or 'none'}"
             )
         time.sleep(2)
-    say(f"numeric states after {time.monotonic() - start:.1f} s:")
-    for entity in entities:
+    say(f"states after {time.monotonic() - start:.1f} s:")
+    for entity in wanted:
         state = seen[entity]
         unit = state.get("attributes", {}).get("unit_of_measurement", "")
         say(f"  {entity} = {state['state']} {unit}".rstrip())
@@ -411,7 +428,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     states.add_argument("--url", required=True)
     states.add_argument("--token-file", type=Path, required=True)
     states.add_argument("--timeout", type=float, default=120.0)
-    states.add_argument("entities", nargs="+")
+    states.add_argument(
+        "--known",
+        action="append",
+        default=[],
+        metavar="ENTITY",
+        help="also wait for this entity to have any state but unknown/unavailable (repeatable)",
+    )
+    states.add_argument("entities", nargs="+", help="entities that must have numeric states")
     scan = sub.add_parser("scan-log")
     scan.add_argument("log", type=Path)
     return parser.parse_args(argv)
@@ -442,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "wait-states":
             if not login_with_token_file(api, args.token_file):
                 login_with_password(api, args.token_file)
-            wait_states(api, args.entities, args.timeout)
+            wait_states(api, args.entities, args.timeout, args.known)
     except DevError as err:
         print(f"[dev_ha] FAILED: {err}", file=sys.stderr, flush=True)
         return 1

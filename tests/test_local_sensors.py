@@ -382,3 +382,33 @@ async def test_iot_family_off_refuses_commands(
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, device.id)
     assert err.value.translation_key == "commands_disabled"
+
+
+async def test_rejected_samples_redact_secrets_and_logs_repeat_hourly(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    entry = make_entry()
+    await _setup(hass, entry)
+    bad = '{"device_id": "ESP32_001", "temperature": "hot", "wifi_password": "hunter2"}'
+    for _ in range(2):
+        await mosquitto.publish("iot/sensors/ESP32_001/data", bad)
+    await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)
+    await wait_for_value(hass, ESP_TEMP, "23.5")
+    freezer.tick(timedelta(minutes=61))
+    await mosquitto.publish("iot/sensors/ESP32_001/data", bad)
+    await mosquitto.publish(
+        "iot/sensors/ESP32_001/data", '{"temperature": 24.5, "timestamp": "2025-01-20T10:30:00Z"}'
+    )
+    await wait_for_value(hass, ESP_TEMP, "24.5")
+    # (The HTTP diagnostics token expired with the clock jump: read them directly.)
+    diag = entry.runtime_data.diagnostics()
+    assert "hunter2" not in str(diag)
+    assert diag["rejected_samples"][0]["payload"].count("**REDACTED**") == 1
+    assert diag["devices"]["ESP32_001"]["device_time"] == "2025-01-20T10:30:00+00:00"
+    logged = [r.getMessage() for r in caplog.records if "Ignored a message" in r.getMessage()]
+    assert len(logged) == 2
+    assert "1 more since the last report" in logged[1]

@@ -29,6 +29,8 @@ class DeviceState:
     firmware: str | None = None
     values: dict[str, float] = field(default_factory=dict)
     last_seen: datetime | None = None
+    # The device's own clock at its last message (kept, never used for state).
+    device_time: datetime | None = None
     status: DeviceStatus | None = None
     silent: bool = False
     motion: bool | None = None
@@ -71,6 +73,8 @@ class DeviceState:
         """Take new values; return the keys whose value changed."""
         changed = {key for key, value in reading.values.items() if self.values.get(key) != value}
         self.values.update(reading.values)
+        if reading.device_time is not None:
+            self.device_time = reading.device_time
         return changed
 
     def apply_status(self, status: Status) -> set[str]:
@@ -105,6 +109,7 @@ class DeviceState:
             "firmware": self.firmware,
             "values": dict(self.values),
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "device_time": self.device_time.isoformat() if self.device_time else None,
             "status": self.status,
             "online": self.online,
             "motion": self.motion,

@@ -54,6 +54,7 @@ from .core.models import (
     Rejection,
     Status,
 )
+from .core.redact import payload_sample
 from .core.topics import Kind, Route, TopicRouter
 from .device_state import (
     KEY_CONNECTIVITY,
@@ -78,6 +79,7 @@ MAX_EARLY_MESSAGES = 10_000
 REJECTED_SAMPLES = 10
 ALERT_SAMPLES = 10
 SAMPLE_BYTES = 256
+LOG_PERIOD = timedelta(hours=1)
 # Hub-device entity keys.
 KEY_BROKER = "broker_connection"
 KEY_REJECTED = "rejected_messages"
@@ -123,7 +125,9 @@ class IotHub:
         self.alerts_received = 0
         self.unrouted = 0
         self._dedup = EventDeduplicator()
-        self._logged_reasons: set[str] = set()
+        # One log line per rejection reason per LOG_PERIOD, never one per message.
+        self._logged_reasons: dict[str, datetime] = {}
+        self._unlogged: Counter[str] = Counter()
         self._entity_keys: dict[str, set[str]] = defaultdict(set)
         self._listeners: dict[tuple[str, str], list[Listener]] = defaultdict(list)
         self._new_entities_listeners: list[NewEntitiesListener] = []
@@ -520,20 +524,26 @@ class IotHub:
                 "reason": reason,
                 "detail": rejected.detail[:SAMPLE_BYTES],
                 "size": len(payload),
-                "payload": payload[:SAMPLE_BYTES].decode("utf-8", "replace"),
+                "payload": payload_sample(payload, SAMPLE_BYTES),
             }
         )
         self._notify(HUB_DEVICE, {KEY_REJECTED})
-        if reason not in self._logged_reasons:
-            self._logged_reasons.add(reason)
-            _LOGGER.warning(
-                "Ignored a message on %s from %s: %s (%s). Further messages rejected "
-                "for this reason are only counted (see the diagnostics)",
-                topic,
-                self.name,
-                reason,
-                rejected.detail[:SAMPLE_BYTES] or "no detail",
-            )
+        now = dt_util.utcnow()
+        last = self._logged_reasons.get(reason)
+        if last is not None and now - last < LOG_PERIOD:
+            self._unlogged[reason] += 1
+            return
+        self._logged_reasons[reason] = now
+        unlogged = self._unlogged.pop(reason, 0)
+        _LOGGER.warning(
+            "Ignored a message on %s from %s: %s (%s)%s. For an hour, further messages "
+            "rejected for this reason are only counted (see the diagnostics)",
+            topic,
+            self.name,
+            reason,
+            rejected.detail[:SAMPLE_BYTES] or "no detail",
+            f"; {unlogged} more since the last report" if unlogged else "",
+        )
 
     # ------------------------------------------------------------ fleet
 

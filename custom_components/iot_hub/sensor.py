@@ -44,6 +44,13 @@ def _last_seen(hub: IotHub, device_id: str, key: str) -> Value:
     return state.last_seen if state else None
 
 
+def _device_time(hub: IotHub, device_id: str) -> Mapping[str, Any] | None:
+    state = hub.device(device_id)
+    if state is None or state.device_time is None:
+        return None
+    return {"device_time": state.device_time.isoformat()}
+
+
 def _firmware(hub: IotHub, device_id: str, key: str) -> Value:
     state = hub.device(device_id)
     return str(state.firmware) if state and state.firmware is not None else None
@@ -62,7 +69,7 @@ class IotHubSensorDescription(SensorEntityDescription):
     """How to read one sensor's value from the hub."""
 
     value_fn: Callable[[IotHub, str, str], Value] = _metric
-    attributes_fn: Callable[[IotHub], Mapping[str, Any]] | None = None
+    attributes_fn: Callable[[IotHub, str], Mapping[str, Any] | None] | None = None
     # The hub notifies changes under this key (defaults to `key`).
     listen_key: str | None = None
 
@@ -134,6 +141,7 @@ DEVICE_SENSORS: dict[str, IotHubSensorDescription] = {
             entity_category=EntityCategory.DIAGNOSTIC,
             entity_registry_enabled_default=False,
             value_fn=_last_seen,
+            attributes_fn=_device_time,
         ),
         IotHubSensorDescription(
             key=KEY_FIRMWARE,
@@ -151,7 +159,7 @@ HUB_SENSORS: tuple[IotHubSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=_rejected,
-        attributes_fn=lambda hub: dict(hub.rejections),
+        attributes_fn=lambda hub, _device_id: dict(hub.rejections),
     ),
     *(
         IotHubSensorDescription(
@@ -203,10 +211,10 @@ class IotHubSensor(IotHubEntity, RestoreSensor):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Per-reason counts for the rejection counter."""
+        """Per-reason counts of the rejection counter; the device's clock on last seen."""
         if (attributes_fn := self.entity_description.attributes_fn) is None:
             return None
-        return attributes_fn(self.hub)
+        return attributes_fn(self.hub, self.device_id)
 
     def _refresh(self) -> bool:
         description = self.entity_description

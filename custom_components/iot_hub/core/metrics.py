@@ -43,7 +43,8 @@ METRICS: dict[str, Metric] = {
         # %
         Metric("spo2", ("oxygen", "oxygene", "saturation"), 50.0, 100.0),
         # hPa
-        Metric("pressure", ("barometric_pressure", "pression"), 300.0, 1100.0),
+        # Not "pression": seed 004 uses it for blood pressure, not air pressure.
+        Metric("pressure", ("barometric_pressure", "air_pressure"), 300.0, 1100.0),
         # mg/dL
         Metric("glucose", ("glycemie", "glucosa"), 20.0, 600.0),
         # s
