@@ -13,13 +13,13 @@ from homeassistant.components.binary_sensor.const import (
     BinarySensorDeviceClass,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .const import HUB_DEVICE
 from .device_state import KEY_CONNECTIVITY, KEY_MOTION, KEY_OCCUPANCY
-from .entity import IotHubEntity
+from .entity import IotHubEntity, async_setup_device_entities
 from .hub import KEY_BROKER, IotHub, IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -102,22 +102,14 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the broker sensor, restore known ones, and add new ones as devices report."""
-    hub = entry.runtime_data
-    entities = [IotHubBinarySensor(hub, HUB_DEVICE, BROKER_CONNECTION)]
-    for device_id, key in hub.restored_entities(BINARY_SENSOR_DOMAIN, DEVICE_BINARY_SENSORS):
-        hub.mark_known(device_id, key)
-        entities.append(IotHubBinarySensor(hub, device_id, DEVICE_BINARY_SENSORS[key]))
-    async_add_entities(entities)
-
-    @callback
-    def add_new(device_id: str, keys: set[str]) -> None:
-        async_add_entities(
-            IotHubBinarySensor(hub, device_id, DEVICE_BINARY_SENSORS[key])
-            for key in sorted(keys)
-            if key in DEVICE_BINARY_SENSORS
-        )
-
-    entry.async_on_unload(hub.async_add_new_entities_listener(add_new))
+    async_setup_device_entities(
+        entry,
+        async_add_entities,
+        BINARY_SENSOR_DOMAIN,
+        DEVICE_BINARY_SENSORS,
+        IotHubBinarySensor,
+        hub_descriptions=(BROKER_CONNECTION,),
+    )
 
 
 class IotHubBinarySensor(IotHubEntity, BinarySensorEntity, RestoreEntity):

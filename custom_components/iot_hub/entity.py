@@ -1,9 +1,13 @@
-"""Base entity of IoT Hub."""
+"""Base entity of IoT Hub, and how platforms add entities as devices report."""
+
+from collections.abc import Callable, Mapping
 
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .hub import IotHub
+from .const import HUB_DEVICE
+from .hub import IotHub, IotHubConfigEntry
 
 
 class IotHubEntity(Entity):
@@ -44,3 +48,32 @@ class IotHubEntity(Entity):
     def _refresh(self) -> bool:
         """Take the hub's latest value; return whether the state changed."""
         raise NotImplementedError
+
+
+@callback
+def async_setup_device_entities[D: EntityDescription](
+    entry: IotHubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    domain: str,
+    descriptions: Mapping[str, D],
+    entity_class: Callable[[IotHub, str, D], IotHubEntity],
+    *,
+    hub_descriptions: tuple[D, ...] = (),
+) -> None:
+    """Add hub entities and restored device entities; add new ones as devices report."""
+    hub = entry.runtime_data
+    entities = [entity_class(hub, HUB_DEVICE, description) for description in hub_descriptions]
+    for device_id, key in hub.restored_entities(domain, descriptions):
+        hub.mark_known(device_id, key)
+        entities.append(entity_class(hub, device_id, descriptions[key]))
+    async_add_entities(entities)
+
+    @callback
+    def add_new(device_id: str, keys: set[str]) -> None:
+        async_add_entities(
+            entity_class(hub, device_id, descriptions[key])
+            for key in sorted(keys)
+            if key in descriptions
+        )
+
+    entry.async_on_unload(hub.async_add_new_entities_listener(add_new))

@@ -21,13 +21,12 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import HUB_DEVICE
 from .device_state import KEY_FIRMWARE, KEY_LAST_SEEN
-from .entity import IotHubEntity
+from .entity import IotHubEntity, async_setup_device_entities
 from .hub import KEY_FLEET, KEY_REJECTED, IotHub, IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -180,22 +179,14 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the hub's sensors, restore known ones, and add new ones as devices report."""
-    hub = entry.runtime_data
-    entities = [IotHubSensor(hub, HUB_DEVICE, description) for description in HUB_SENSORS]
-    for device_id, key in hub.restored_entities(SENSOR_DOMAIN, DEVICE_SENSORS):
-        hub.mark_known(device_id, key)
-        entities.append(IotHubSensor(hub, device_id, DEVICE_SENSORS[key]))
-    async_add_entities(entities)
-
-    @callback
-    def add_new(device_id: str, keys: set[str]) -> None:
-        async_add_entities(
-            IotHubSensor(hub, device_id, DEVICE_SENSORS[key])
-            for key in sorted(keys)
-            if key in DEVICE_SENSORS
-        )
-
-    entry.async_on_unload(hub.async_add_new_entities_listener(add_new))
+    async_setup_device_entities(
+        entry,
+        async_add_entities,
+        SENSOR_DOMAIN,
+        DEVICE_SENSORS,
+        IotHubSensor,
+        hub_descriptions=HUB_SENSORS,
+    )
 
 
 class IotHubSensor(IotHubEntity, RestoreSensor):
