@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 import logging
-import select
 import ssl
 import threading
 from typing import Any
@@ -76,14 +75,6 @@ def _buffered(sock: Any) -> bool:
     """
     pending = getattr(sock, "pending", None)
     return bool(pending is not None and pending() > 0)
-
-
-def _readable(sock: Any) -> bool:
-    """Whether the kernel holds unread bytes for the socket (no blocking)."""
-    try:
-        return bool(select.select([sock], [], [], 0)[0])
-    except OSError, ValueError:
-        return False
 
 
 class _Client(Client):
@@ -582,12 +573,16 @@ class MqttClient:
         assert paho is not None
         # paho reads one packet per loop_read() call for QoS 0 traffic: drain
         # what is already here instead of paying a selector wake-up per message.
+        # A call that delivered no PUBLISH most likely found the socket empty;
+        # stop there (level-triggered: anything left wakes us again).
+        stats = self.stats
         for _ in range(MAX_READS_PER_WAKEUP):
+            received = stats.messages_received
             if paho.loop_read() is not MQTTErrorCode.MQTT_ERR_SUCCESS:
                 return
             if self._sock is not sock:
                 return
-            if not (_buffered(sock) or _readable(sock)):
+            if stats.messages_received == received and not _buffered(sock):
                 return
 
     def _on_writable(self) -> None:

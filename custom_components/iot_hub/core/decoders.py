@@ -7,6 +7,7 @@ saying why not (its `reason` is a diagnostics key, its `detail` is short).
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+import functools
 import math
 import re
 from typing import Any, Final
@@ -155,6 +156,12 @@ def valid_device_id(value: object) -> str | None:
     """
     if not isinstance(value, str) or not 0 < len(value) <= MAX_DEVICE_ID_LENGTH:
         return None
+    # The same few ids come with every message: remember the verdict.
+    return _checked_device_id(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_device_id(value: str) -> str | None:
     if value != value.strip() or any(char in "/#+" for char in value):
         return None
     if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in value):

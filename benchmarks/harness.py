@@ -1,0 +1,366 @@
+"""Processes of one benchmark run: mosquitto, Home Assistant, the load generator; /proc readings.
+
+Every child runs in its own session (process group) and is registered with a
+``Processes`` object, which stops them newest first (SIGTERM to the group, then
+SIGKILL) however the run ends.
+"""
+
+from collections.abc import Sequence
+import contextlib
+import json
+import os
+from pathlib import Path
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+HASS = ROOT / ".venv" / "bin" / "hass"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# scripts/dev_ha.py (REST helpers shared with scripts/develop) is importable from here on.
+sys.path.insert(0, str(ROOT / "scripts"))
+import dev_ha as dev_ha  # noqa: E402, PLC0414 (explicit re-export, for mypy)
+
+T0 = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.monotonic() - T0:6.1f}s] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of the whole process (all threads), in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def core_ticks(core: int) -> tuple[int, int, int, int]:
+    """(process time, irq + softirq, steal, total) clock ticks of one core, from /proc/stat.
+
+    Interrupt time is apart: the kernel's network work for hass's own packets lands there
+    (at low rates one segment per message), it is not another process.
+    """
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{core} "):
+            user, nice, system, idle, iowait, irq, softirq, steal = map(int, line.split()[1:9])
+            busy = user + nice + system
+            return busy, irq + softirq, steal, busy + irq + softirq + idle + iowait + steal
+    raise ValueError(f"no cpu{core} in /proc/stat")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Processes:
+    """Children started by this run, stopped newest first."""
+
+    def __init__(self) -> None:
+        self._children: list[tuple[str, subprocess.Popen[Any], float]] = []
+
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        core: int | None,
+        stdout: IO[Any] | int | None = subprocess.DEVNULL,
+        stdin: int | None = subprocess.DEVNULL,
+        stop_timeout: float = 10.0,
+        cwd: Path | None = None,
+    ) -> subprocess.Popen[Any]:
+        if core is not None:
+            argv = ["taskset", "-c", str(core), *argv]
+        child = subprocess.Popen(
+            list(argv),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=cwd,
+            text=True,
+        )
+        self._children.append((name, child, stop_timeout))
+        return child
+
+    def stop(self, child: subprocess.Popen[Any]) -> int | None:
+        for index, (name, known, timeout) in enumerate(self._children):
+            if known is child:
+                del self._children[index]
+                return _stop(name, child, timeout)
+        return child.poll()
+
+    def stop_all(self) -> None:
+        while self._children:
+            name, child, timeout = self._children.pop()
+            _stop(name, child, timeout)
+
+
+def _stop(name: str, child: subprocess.Popen[Any], timeout: float) -> int | None:
+    if child.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log(f"{name} (pid {child.pid}) did not stop within {timeout:.0f} s; killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(10)
+    # Anything the child left behind in its group.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    for stream in (child.stdin, child.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    return child.returncode
+
+
+# --- mosquitto --------------------------------------------------------------------------------
+
+MOSQUITTO_USER = "iot"
+MOSQUITTO_PASSWORD = "iot"  # a throwaway broker on 127.0.0.1
+
+
+def mosquitto_conf(directory: Path, port: int) -> str:
+    lines = [
+        "# Generated by benchmarks/run.py (same for both sides)",
+        "per_listener_settings true",
+        "persistence false",
+        # 0 = no limit: a consumer that falls behind sees latency grow, nothing is dropped
+        # (mosquitto 2.0 otherwise drops QoS 0 messages above max_inflight + max_queued).
+        "max_queued_messages 0",
+        "set_tcp_nodelay true",
+        f"log_dest file {directory / 'mosquitto.log'}",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        "log_type information",
+    ]
+    if os.getuid() == 0:
+        lines.append("user root")
+    lines += [
+        f"listener {port} 127.0.0.1",
+        "allow_anonymous false",
+        f"password_file {directory / 'passwd'}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def start_mosquitto(
+    procs: Processes, directory: Path, core: int
+) -> tuple[int, subprocess.Popen[Any]]:
+    directory.mkdir(parents=True, exist_ok=True)
+    passwd = directory / "passwd"
+    subprocess.run(
+        ["mosquitto_passwd", "-c", "-b", str(passwd), MOSQUITTO_USER, MOSQUITTO_PASSWORD],
+        check=True,
+        capture_output=True,
+    )
+    passwd.chmod(0o600)
+    port = free_port()
+    (directory / "mosquitto.conf").write_text(mosquitto_conf(directory, port))
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    child = procs.start(
+        "mosquitto", [mosquitto, "-c", str(directory / "mosquitto.conf")], core=core
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise RuntimeError(f"mosquitto exited: {(directory / 'mosquitto.log').read_text()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return port, child
+        time.sleep(0.05)
+    raise RuntimeError(f"mosquitto did not open port {port}")
+
+
+CONNECTED = re.compile(r"New client connected from \S+ as (\S+) \(p(\d+),")
+# mosquitto's protocol numbers in its log: p1 MQTT 3.1, p2 MQTT 3.1.1, p5 MQTT 5.
+LOG_PROTOCOLS = {"1": "3.1", "2": "3.1.1", "5": "5"}
+
+
+def broker_clients(directory: Path) -> list[tuple[str, str]]:
+    """(client id, protocol) of each connection mosquitto accepted, in order."""
+    text = (directory / "mosquitto.log").read_text(errors="replace")
+    return [(m[1], LOG_PROTOCOLS.get(m[2], m[2])) for m in CONNECTED.finditer(text)]
+
+
+def mosquitto_version() -> str:
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    result = subprocess.run([mosquitto, "-h"], capture_output=True, text=True, check=False)
+    first = (result.stdout or result.stderr).splitlines()
+    return first[0].removeprefix("mosquitto version ").strip() if first else "?"
+
+
+# --- Home Assistant ---------------------------------------------------------------------------
+
+
+def write_hass_config(
+    config: Path, http_port: int, integrations: Sequence[Path], *, keep_mqtt_protocol: bool
+) -> None:
+    """Only what the measurement needs: no recorder/history/logbook, warnings only."""
+    (config / "custom_components").mkdir(parents=True, exist_ok=True)
+    (config / "configuration.yaml").write_text(
+        "# Generated by benchmarks/run.py\n"
+        "http:\n"
+        "  server_host: 127.0.0.1\n"
+        f"  server_port: {http_port}\n"
+        "logger:\n"
+        "  default: warning\n"
+        "bench_probe:\n"
+        f"  keep_mqtt_protocol: {'true' if keep_mqtt_protocol else 'false'}\n"
+    )
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    probe = config / "custom_components" / "bench_probe"
+    shutil.copytree(BENCH / "probe", probe, ignore=ignore)
+    # Kept under another name in the repository: hassfest validates every
+    # manifest.json it finds, and the probe is no integration of ours.
+    (probe / "manifest.template.json").rename(probe / "manifest.json")
+    for source in integrations:
+        shutil.copytree(source, config / "custom_components" / source.name, ignore=ignore)
+
+
+def onboard_owner(api: dev_ha.Api, token_file: Path) -> None:
+    """Only the first onboarding step (the owner and a token), with scripts/dev_ha.py's helpers.
+
+    The "core_config" step would set up Home Assistant's default integrations (met,
+    radio_browser, google_translate, shopping_list), which the measurement does not want.
+    """
+    done = dev_ha.onboarding_done_steps(api)
+    if done is None or "user" in done:
+        raise RuntimeError("expected a fresh Home Assistant (onboarding not started)")
+    _, answer = api.call(
+        "POST", "/api/onboarding/users", {**dev_ha.USER, "client_id": api.client_id}, auth=False
+    )
+    tokens = dev_ha.exchange_code(api, answer["auth_code"])
+    api.token = tokens["access_token"]
+    dev_ha.save_token(token_file, api, tokens["refresh_token"])
+
+
+def start_hass(procs: Processes, config: Path, core: int) -> subprocess.Popen[Any]:
+    out = (config / "hass.out").open("w")
+    try:
+        return procs.start(
+            "Home Assistant",
+            [str(HASS), "-c", str(config), "--log-no-color", "--skip-pip"],
+            core=core,
+            stdout=out,
+            stop_timeout=60,
+        )
+    finally:
+        out.close()
+
+
+def scan_hass_log(path: Path) -> dict[str, Any]:
+    """Counts of ERROR records and blocking-call reports, with a few samples."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return {"errors": None, "blocking_calls": None, "samples": []}
+    errors = [line for line in lines if dev_ha.RECORD_START.match(line) and " ERROR " in line]
+    blocking = [line for line in lines if "Detected blocking call" in line]
+    return {
+        "errors": len(errors),
+        "blocking_calls": len(blocking),
+        "samples": (blocking + errors)[:5],
+    }
+
+
+# --- load generator ---------------------------------------------------------------------------
+
+
+class LoadGen:
+    """One run of benchmarks/loadgen.py: encode, connect, READY; go(); wait()."""
+
+    def __init__(
+        self,
+        procs: Processes,
+        workdir: Path,
+        name: str,
+        plan: dict[str, Any],
+        *,
+        port: int,
+        protocol: str,
+        core: int,
+    ) -> None:
+        self.procs = procs
+        self.plan_path = workdir / f"plan_{name}.json"
+        self.out_path = workdir / f"sent_{name}.json"
+        self.plan_path.write_text(json.dumps({**plan, "name": name}))
+        self.child = procs.start(
+            f"loadgen {name}",
+            [
+                str(PYTHON),
+                str(BENCH / "loadgen.py"),
+                "--port",
+                str(port),
+                "--username",
+                MOSQUITTO_USER,
+                "--password",
+                MOSQUITTO_PASSWORD,
+                "--protocol",
+                protocol,
+                "--plan",
+                str(self.plan_path),
+                "--out",
+                str(self.out_path),
+            ],
+            core=core,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def _line(self, timeout: float) -> str:
+        assert self.child.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.child.stdout], [], [], 0.2)
+            if ready:
+                line: str = self.child.stdout.readline()
+                if line:
+                    return line.strip()
+                break
+            if self.child.poll() is not None:
+                break
+        raise RuntimeError(f"load generator: no answer (exit code {self.child.poll()})")
+
+    def ready(self, timeout: float = 180) -> None:
+        line = self._line(timeout)
+        if line != "READY":
+            raise RuntimeError(f"load generator said {line!r}")
+
+    def go(self) -> None:
+        assert self.child.stdin is not None
+        self.child.stdin.write("GO\n")
+        self.child.stdin.flush()
+
+    def wait(self, timeout: float) -> dict[str, Any]:
+        line = self._line(timeout)
+        if line != "DONE":
+            raise RuntimeError(f"load generator said {line!r}")
+        self.procs.stop(self.child)
+        result: dict[str, Any] = json.loads(self.out_path.read_text())
+        return result
+
+    def abort(self) -> None:
+        self.procs.stop(self.child)

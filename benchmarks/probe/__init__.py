@@ -1,0 +1,206 @@
+"""Benchmark probe, copied into a throwaway config dir as custom_components/bench_probe.
+
+It records ``(entity_id, state, time.time_ns())`` for every ``state_changed`` of a
+``sensor.dev*`` entity and counts ``state_reported`` events of those entities (and all
+``state_changed`` events). The per-event work is a prefix test, a tuple and a list
+append, the same whichever integration writes the state. Actions (called over REST):
+
+- ``bench_probe.arm`` {expect: {entity_id: number}, path}: when every listed entity
+  has shown its number, write ``{"done_ns": ...}`` to ``path``.
+- ``bench_probe.dump`` {path}: write the records and counters to ``path`` (JSON)
+  and start afresh; the response has the counters.
+- ``bench_probe.status``: counters and how many expected values are still missing.
+- ``bench_probe.profile`` {seconds, path}: cProfile for that long, stats to ``path``.
+
+With ``keep_mqtt_protocol: true`` it also stops Home Assistant's MQTT integration from
+moving an MQTT 3.1.1 entry to MQTT 5 at setup (2026.10 does that whenever the broker
+accepts 5), so that the benchmark can pin both sides to 3.1.1: the check connection
+made for that move reports failure; nothing else of the integration is touched.
+"""
+
+from collections.abc import Callable
+import cProfile
+import gc
+import importlib
+import json
+import logging
+from pathlib import Path
+import time
+from typing import Any
+
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.helpers.typing import ConfigType
+
+_LOGGER = logging.getLogger(__name__)
+DOMAIN = "bench_probe"
+PREFIX = "sensor.dev"
+
+
+def _write(path: str, text: str) -> None:
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _number(state: str | None) -> float | None:
+    try:
+        return float(state)  # type: ignore[arg-type]
+    except TypeError, ValueError:
+        return None
+
+
+async def _keep_mqtt_protocol(hass: HomeAssistant) -> None:
+    mqtt: Any = await hass.async_add_import_executor_job(
+        importlib.import_module, "homeassistant.components.mqtt"
+    )
+    original: Callable[[dict[str, Any]], bool] = mqtt.try_connection
+
+    def try_connection(data: dict[str, Any]) -> bool:
+        if data.get("protocol") == "5":
+            _LOGGER.warning("bench_probe: MQTT stays on protocol %s", "3.1.1")
+            return False  # only the 3.1.1 -> 5 migration test asks for 5 here
+        return original(data)
+
+    mqtt.try_connection = try_connection
+    _LOGGER.warning("bench_probe: the MQTT integration will keep its entry's protocol")
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    if (config.get(DOMAIN) or {}).get("keep_mqtt_protocol"):
+        await _keep_mqtt_protocol(hass)
+    records: list[tuple[str, str | None, int]] = []
+    append = records.append
+    time_ns = time.time_ns
+    counters = {"reported": 0, "all_changed": 0}
+    expect: dict[str, float] = {}  # entity_id -> the value that ends the phase
+    matched: set[str] = set()  # entities showing their expected value right now
+    armed: dict[str, Any] = {"path": None, "done_ns": None}
+
+    @callback
+    def finish() -> None:
+        armed["done_ns"] = done_ns = time_ns()
+        expect.clear()
+        matched.clear()
+        if (path := armed["path"]) is not None:
+            armed["path"] = None
+            hass.async_add_executor_job(_write, path, json.dumps({"done_ns": done_ns}))
+
+    @callback
+    def on_changed(event: Event[EventStateChangedData]) -> None:
+        counters["all_changed"] += 1
+        data = event.data
+        entity_id = data["entity_id"]
+        if entity_id.startswith(PREFIX):
+            new = data["new_state"]
+            state = None if new is None else new.state
+            append((entity_id, state, time_ns()))
+            if expect and (want := expect.get(entity_id)) is not None:
+                if _number(state) == want:
+                    matched.add(entity_id)
+                    if len(matched) == len(expect):
+                        finish()
+                else:
+                    matched.discard(entity_id)
+
+    @callback
+    def count_reported(data: EventStateReportedData) -> bool:
+        if data["entity_id"].startswith(PREFIX):
+            counters["reported"] += 1
+        return False  # counted here; the listener itself never runs
+
+    @callback
+    def never(event: Event[EventStateReportedData]) -> None:
+        """Not called (the filter says no)."""
+
+    # Time spent in garbage collections, per generation (a few hundred calls per phase).
+    gc_ns = [0, 0, 0]
+    gc_max_ns = [0, 0, 0]
+    gc_started = [0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter_ns()
+            return
+        generation = min(info.get("generation", 0), 2)
+        spent = time.perf_counter_ns() - gc_started[0]
+        gc_ns[generation] += spent
+        gc_max_ns[generation] = max(gc_max_ns[generation], spent)
+
+    gc.callbacks.append(on_gc)
+    hass.bus.async_listen(EVENT_STATE_CHANGED, on_changed)
+    hass.bus.async_listen(EVENT_STATE_REPORTED, never, event_filter=count_reported)
+
+    def status() -> dict[str, Any]:
+        return {
+            "records": len(records),
+            "reported": counters["reported"],
+            "all_changed": counters["all_changed"],
+            "pending": len(expect) - len(matched),
+            "pending_sample": dict([(k, v) for k, v in expect.items() if k not in matched][:5]),
+            "done_ns": armed["done_ns"],
+            "gc_collections": [gen["collections"] for gen in gc.get_stats()],
+            "gc_ns": list(gc_ns),
+            "gc_max_ns": list(gc_max_ns),
+        }
+
+    async def arm(call: ServiceCall) -> ServiceResponse:
+        expect.clear()
+        matched.clear()
+        armed["path"] = str(call.data["path"])
+        armed["done_ns"] = None
+        wanted = {str(k): float(v) for k, v in dict(call.data["expect"]).items()}
+        for entity_id, value in wanted.items():
+            state = hass.states.get(entity_id)
+            if state is not None and _number(state.state) == value:
+                matched.add(entity_id)
+        expect.update(wanted)
+        if len(matched) == len(expect):
+            finish()
+        return status()
+
+    async def dump(call: ServiceCall) -> ServiceResponse:
+        answer = status()
+        snapshot = records.copy()
+        records.clear()
+        counters["reported"] = counters["all_changed"] = 0
+        gc_max_ns[:] = [0, 0, 0]
+        text = json.dumps({**answer, "records": snapshot})
+        await hass.async_add_executor_job(_write, str(call.data["path"]), text)
+        return answer
+
+    async def get_status(call: ServiceCall) -> ServiceResponse:
+        return status()
+
+    async def profile(call: ServiceCall) -> ServiceResponse:
+        profiler = cProfile.Profile()
+        path = str(call.data["path"])
+
+        @callback
+        def stop() -> None:
+            profiler.disable()
+            hass.async_add_executor_job(profiler.dump_stats, path)
+
+        profiler.enable()
+        hass.loop.call_later(float(call.data["seconds"]), stop)
+        return {"profiling": True}
+
+    for name, handler in (
+        ("arm", arm),
+        ("dump", dump),
+        ("status", get_status),
+        ("profile", profile),
+    ):
+        hass.services.async_register(
+            DOMAIN, name, handler, supports_response=SupportsResponse.OPTIONAL
+        )
+    return True
