@@ -24,10 +24,6 @@ DEFAULT_WS_PATH: Final = "/mqtt"
 DEFAULT_KEEPALIVE: Final = 60
 DEFAULT_AVAILABILITY_GRACE: Final = 30
 
-# Seed 000: the DHT11 publishes here (QoS 1).
-DHT11_TOPIC: Final = "dht11/sensor/data"
-# The DHT11 topic carries no device id: one stable id for its device.
-DHT11_DEVICE_ID: Final = "dht11"
 
 # Topic families (options): enabled flag and base topic per family.
 CONF_OFFLINE_TIMEOUT: Final = "offline_timeout"

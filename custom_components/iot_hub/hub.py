@@ -26,7 +26,6 @@ from .const import (
     DEFAULT_AVAILABILITY_GRACE,
     DEFAULT_EVENT_OFF_DELAY,
     DEFAULT_OFFLINE_TIMEOUT,
-    DHT11_DEVICE_ID,
     DOMAIN,
     HUB_DEVICE,
     SILENCE_CHECK_SECONDS,
@@ -34,6 +33,7 @@ from .const import (
 from .core.backoff import Backoff
 from .core.client import MqttClient
 from .core.decoders import (
+    DHT11_DEVICE_ID,
     decode_dht11,
     decode_dht11_status,
     decode_event,
@@ -392,12 +392,18 @@ class IotHub:
         if state is None:
             state = self.devices[device_id] = DeviceState(device_id)
         changed = state.seen(dt_util.utcnow())
-        if new or KEY_CONNECTIVITY in changed:
+        if new and KEY_CONNECTIVITY not in changed:
             self._notify(HUB_DEVICE, {KEY_FLEET})
-        if KEY_CONNECTIVITY in changed:
-            # Back from silence: every entity of the device is available again.
-            changed |= self._entity_keys.get(device_id, set())
+        self._follow_connectivity(device_id, changed)
         return state, changed
+
+    @callback
+    def _follow_connectivity(self, device_id: str, changed: set[str]) -> None:
+        """When reachability changed, recount the fleet and refresh every entity."""
+        if KEY_CONNECTIVITY in changed:
+            self._notify(HUB_DEVICE, {KEY_FLEET})
+            # Availability of all the device's entities follows its reachability.
+            changed |= self._entity_keys.get(device_id, set())
 
     @callback
     def _apply_reading(self, reading: Reading) -> None:
@@ -410,11 +416,9 @@ class IotHub:
     def _apply_status(self, status: Status) -> None:
         state, changed = self._device(status.device_id)
         learned = state.learn(None, status.firmware)
-        changed |= state.apply_status(status)
-        if KEY_CONNECTIVITY in changed:
-            self._notify(HUB_DEVICE, {KEY_FLEET})
-            # Measurements follow the device's reachability.
-            changed |= self._entity_keys.get(status.device_id, set())
+        status_changed = state.apply_status(status)
+        self._follow_connectivity(status.device_id, status_changed)
+        changed |= status_changed
         self._publish(status.device_id, changed, set(status.values), learned, state)
 
     @callback
