@@ -98,6 +98,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="PATH",
         help="with --profile: sample with this py-spy binary instead of cProfile",
     )
+    parser.add_argument(
+        "--floor-rounds",
+        type=int,
+        default=100,
+        help="messages per device of the state-write floor measured at the end (default 100:"
+        " long enough to include the full garbage collections it causes)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     parser.add_argument(
@@ -625,6 +632,19 @@ class Side:
         self.result["profile"] = str(target.relative_to(harness.ROOT))
         print(text)
 
+    def floor(self) -> None:
+        """Msgs/s of the two state writes alone, in this process (not part of the ratios)."""
+        messages = self.args.floor_rounds * self.devices
+        for mode in ("entities", "states"):
+            out = self.call("floor", {"mode": mode, "messages": messages})
+            if "error" in out:
+                raise BenchError(f"floor ({mode}): {out['error']}")
+            self.result[f"floor_{mode}"] = out
+            log(
+                f"{self.name}: floor ({mode}): {out['msgs_per_s']:.0f} msgs/s with only the two"
+                f" state writes per message ({out['gc_s']:.2f} s of {out['wall_s']:.2f} s in GC)"
+            )
+
     def run(self) -> dict[str, Any]:
         try:
             self.start()
@@ -632,6 +652,7 @@ class Side:
             self.measure()
             if self.args.profile:
                 self.profile()
+            self.floor()
         except (BenchError, dev_ha.DevError) as err:
             log(f"{self.name}: FAILED: {err}")
             self.result["error"] = str(err)
@@ -717,6 +738,8 @@ METRICS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "rss_before_devices_mib": lambda r: r["rss_before_devices_mib"],
     "rss_after_devices_mib": lambda r: r["rss_after_devices_mib"],
     "idle_cpu_pct": lambda r: r["idle_cpu_pct"],
+    "floor_entities_msgs_s": lambda r: r["floor_entities"]["msgs_per_s"],
+    "floor_states_msgs_s": lambda r: r["floor_states"]["msgs_per_s"],
 }
 
 
@@ -758,6 +781,8 @@ ROWS = (
     ("devices up: s to all entities numeric", "devices_ready_s", "{:.2f}"),
     ("RSS MiB before devices", "rss_before_devices_mib", "{:.0f}"),
     ("RSS MiB with devices up", "rss_after_devices_mib", "{:.0f}"),
+    ("floor: only 2 entity writes / msg, msgs/s", "floor_entities_msgs_s", "{:.0f}"),
+    ("floor: only 2 state-machine sets / msg, msgs/s", "floor_states_msgs_s", "{:.0f}"),
 )
 
 
@@ -916,6 +941,14 @@ def print_report(report: dict[str, Any], output: Path, *, write: bool) -> int:
         "p99_ratio": ratio(b.get("p99_ms", nan), a.get("p99_ms", nan)),
         "cpu_per_msg_ratio": ratio(
             b.get("cpu_s_per_10k_saturated", nan), a.get("cpu_s_per_10k_saturated", nan)
+        ),
+        # The most any integration that writes its two states per message could reach,
+        # as a multiple of HA MQTT's saturation throughput (floor measured in B's process).
+        "entity_writes_bound_ratio": ratio(
+            b.get("floor_entities_msgs_s", nan), a.get("saturation_msgs_s", nan)
+        ),
+        "state_sets_bound_ratio": ratio(
+            b.get("floor_states_msgs_s", nan), a.get("saturation_msgs_s", nan)
         ),
     }
     for key, numbers in summary.items():

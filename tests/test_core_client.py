@@ -525,13 +525,9 @@ async def test_undecodable_topic_is_counted_and_skipped(
 ) -> None:
     """A topic that is not UTF-8 (mosquitto_pub cannot send one, a fake broker can)."""
 
-    def publish_packet(topic: bytes, payload: bytes) -> bytes:
-        body = len(topic).to_bytes(2, "big") + topic + payload
-        return bytes([0x30, len(body)]) + body  # QoS 0 PUBLISH, short remaining length
-
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(4096)  # CONNECT
-        writer.write(bytes([0x20, 0x02, 0x00, 0x00]))
+        writer.write(CONNACK)
         writer.write(publish_packet(b"bad/\xff\xfe", b"lost"))
         writer.write(publish_packet(b"good/topic", b"kept"))
         await writer.drain()
@@ -544,6 +540,117 @@ async def test_undecodable_topic_is_counted_and_skipped(
         assert client.stats.undecodable_topics == 1
         assert client.stats.messages_received == 2
         assert client.connected
+
+
+def publish_packet(topic: bytes, payload: bytes) -> bytes:
+    """A QoS 0 PUBLISH (MQTT 3.1.1 and 5 alike for a body under 128 bytes)."""
+    body = len(topic).to_bytes(2, "big") + topic + payload
+    assert len(body) < 128
+    return bytes([0x30, len(body)]) + body
+
+
+CONNACK = bytes([0x20, 0x02, 0x00, 0x00])
+
+
+async def test_a_burst_read_at_once_is_delivered_whole(
+    socket_enabled: None, make_client: MakeClient
+) -> None:
+    """Far more packets than one wake-up handles, all in one segment, then silence.
+
+    The client takes them from the kernel in one read: the ones past the
+    per-wake-up limit wake no selector and must still be delivered, in order.
+    """
+    count = 1000
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(4096)  # CONNECT
+        burst = b"".join(publish_packet(b"burst", str(n).encode()) for n in range(count))
+        writer.write(CONNACK + burst)
+        await writer.drain()
+        await silent(reader, writer)
+
+    async with fake_server(handler) as port:
+        client, recorder = make_client(BrokerSettings(host="127.0.0.1", port=port, client_id="x"))
+        await client.connect()
+        for n in range(count):
+            assert await recorder.message() == Message("burst", str(n).encode(), 0, False)
+        assert client.stats.messages_received == count
+
+
+async def test_a_packet_split_across_reads(socket_enabled: None, make_client: MakeClient) -> None:
+    first = publish_packet(b"split", b"first")
+    second = publish_packet(b"split", b"second half arrives later")
+    halves = asyncio.Queue[None]()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(4096)  # CONNECT
+        # One segment: a whole packet and the start of the next (type byte, length, part).
+        writer.write(CONNACK + first + second[:9])
+        await writer.drain()
+        await halves.get()
+        writer.write(second[9:])
+        await writer.drain()
+        await silent(reader, writer)
+
+    async with fake_server(handler) as port:
+        client, recorder = make_client(BrokerSettings(host="127.0.0.1", port=port, client_id="x"))
+        await client.connect()
+        assert await recorder.message() == Message("split", b"first", 0, False)
+        assert recorder.messages.empty()
+        halves.put_nowait(None)
+        assert await recorder.message() == Message("split", b"second half arrives later", 0, False)
+
+
+async def test_bytes_left_from_a_broken_connection_are_dropped(
+    socket_enabled: None, make_client: MakeClient
+) -> None:
+    """A protocol error ends the connection with bytes still unread: never replay them."""
+    connections = itertools.count()
+    connected = asyncio.Queue[None]()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(4096)  # CONNECT
+        writer.write(CONNACK)
+        await writer.drain()
+        if next(connections) == 0:
+            await connected.get()
+            # A remaining length of five bytes is a protocol error; a packet follows.
+            broken = bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])
+            writer.write(broken + publish_packet(b"t", b"stale"))
+        else:
+            writer.write(publish_packet(b"t", b"fresh"))
+        await writer.drain()
+        await silent(reader, writer)
+
+    backoff, _ = observed_backoff()
+    async with fake_server(handler) as port:
+        settings = BrokerSettings(host="127.0.0.1", port=port, client_id="x")
+        client, recorder = make_client(settings, backoff=backoff)
+        await client.connect()
+        assert await recorder.change() is True
+        connected.put_nowait(None)
+        assert await recorder.change() is False
+        assert await recorder.change() is True
+        assert await recorder.message() == Message("t", b"fresh", 0, False)
+        assert client.stats.connection_losses == 1
+
+
+async def test_a_connection_broken_with_its_connack_is_no_connection(
+    socket_enabled: None, make_client: MakeClient
+) -> None:
+    """CONNACK and a protocol error in one segment: connect() fails, nothing "connected"."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(4096)  # CONNECT
+        writer.write(CONNACK + bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]))
+        await writer.drain()
+        await silent(reader, writer)
+
+    async with fake_server(handler) as port:
+        client, recorder = make_client(BrokerSettings(host="127.0.0.1", port=port, client_id="x"))
+        err = await connect_failure(client)
+        assert err.reason is ConnectFailure.CANNOT_CONNECT
+        assert recorder.changes.empty()
 
 
 # ------------------------------------------------------------- lifecycle

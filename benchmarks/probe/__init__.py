@@ -11,6 +11,14 @@ append, the same whichever integration writes the state. Actions (called over RE
   and start afresh; the response has the counters.
 - ``bench_probe.status``: counters and how many expected values are still missing.
 - ``bench_probe.profile`` {seconds, path}: cProfile for that long, stats to ``path``.
+- ``bench_probe.floor`` {messages, mode}: the cost of the state writes alone. For each
+  "message" (round robin over the ``sensor.devNNNN_temperature``/``_humidity`` pairs) it
+  writes two new values and nothing else: ``mode: entities`` through the integration's
+  own entity objects (``_attr_native_value`` + ``async_write_ha_state``, what any
+  entity-based integration pays at least), ``mode: states`` straight into the state
+  machine (``async_set_internal`` with the entity's current attributes, below what any
+  integration can do). 50 messages per loop iteration, like a draining reader. Returns
+  msgs/s, process CPU and the time spent in garbage collections.
 
 With ``keep_mqtt_protocol: true`` it also stops Home Assistant's MQTT integration from
 moving an MQTT 3.1.1 entry to MQTT 5 at setup (2026.10 does that whenever the broker
@@ -18,6 +26,7 @@ accepts 5), so that the benchmark can pin both sides to 3.1.1: the check connect
 made for that move reports failure; nothing else of the integration is touched.
 """
 
+import asyncio
 from collections.abc import Callable
 import cProfile
 import gc
@@ -57,6 +66,29 @@ def _number(state: str | None) -> float | None:
         return float(state)  # type: ignore[arg-type]
     except TypeError, ValueError:
         return None
+
+
+def _writer(
+    hass: HomeAssistant, component: Any, entity_id: str, mode: str
+) -> Callable[[float], None]:
+    """A function that shows a new value on `entity_id` (see ``floor``)."""
+    if mode == "states":
+        states = hass.states
+
+        def set_state(value: float) -> None:
+            attributes = states.get(entity_id).attributes  # type: ignore[union-attr]
+            states.async_set_internal(
+                entity_id, str(value), attributes, False, None, None, time.time()
+            )
+
+        return set_state
+    entity = component.get_entity(entity_id)
+
+    def write(value: float) -> None:
+        entity._attr_native_value = value
+        entity.async_write_ha_state()
+
+    return write
 
 
 async def _keep_mqtt_protocol(hass: HomeAssistant) -> None:
@@ -194,7 +226,56 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         hass.loop.call_later(float(call.data["seconds"]), stop)
         return {"profiling": True}
 
+    async def floor(call: ServiceCall) -> ServiceResponse:
+        messages = int(call.data.get("messages", 20000))
+        mode = str(call.data.get("mode", "entities"))
+        temps = sorted(
+            e
+            for e in hass.states.async_entity_ids("sensor")
+            if e.startswith(PREFIX) and e.endswith("_temperature")
+        )
+        pairs = [(t, t.removesuffix("_temperature") + "_humidity") for t in temps]
+        pairs = [p for p in pairs if hass.states.get(p[1]) is not None]
+        if not pairs:
+            return {"error": "no sensor.devNNNN_temperature/_humidity pairs"}
+        component: Any = hass.data.get("sensor")
+        writers: list[Callable[[float], None]] = []
+        for pair in pairs:
+            for entity_id in pair:
+                writers.append(_writer(hass, component, entity_id, mode))
+        count = len(pairs)
+        done: asyncio.Future[None] = hass.loop.create_future()
+        gc_before = sum(gc_ns)
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+
+        def chunk(start: int) -> None:
+            end = min(start + 50, messages)
+            for k in range(start, end):
+                index = k % count
+                lap = k // count
+                writers[2 * index](200 + (lap % 1000) / 10)
+                writers[2 * index + 1](float(200 + lap % 49))
+            if end < messages:
+                hass.loop.call_soon(chunk, end)
+            else:
+                done.set_result(None)
+
+        hass.loop.call_soon(chunk, 0)
+        await done
+        wall = time.perf_counter() - started
+        return {
+            "mode": mode,
+            "messages": messages,
+            "pairs": count,
+            "wall_s": round(wall, 3),
+            "cpu_s": round(time.process_time() - cpu_started, 3),
+            "gc_s": round((sum(gc_ns) - gc_before) / 1e9, 3),
+            "msgs_per_s": round(messages / wall, 1),
+        }
+
     for name, handler in (
+        ("floor", floor),
         ("arm", arm),
         ("dump", dump),
         ("status", get_status),

@@ -48,6 +48,8 @@ _PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
 AUTH_REASON_CODES = frozenset({4, 5, 134, 135})
 # Packets read per readiness callback before yielding back to the loop.
 MAX_READS_PER_WAKEUP = 100
+# One recv() takes this much; paho's 1-byte header reads are then served from it.
+READ_CHUNK = 64 * 1024
 MISC_INTERVAL = 1.0
 
 type MessageCallback = Callable[[str, bytes, int, bool], None]
@@ -78,21 +80,47 @@ def _buffered(sock: Any) -> bool:
 
 
 class _Client(Client):
-    """paho's Client with the TLS and websocket handshakes bounded by connect_timeout.
+    """paho's Client with bounded handshakes and buffered reads.
 
     paho uses the keep-alive interval (up to an hour here) as the socket timeout
-    of those handshakes, so a server that accepts TCP and then stays silent held
-    connect() -- and close(), which waits for it -- that long.
+    of the TLS and websocket handshakes, so a server that accepts TCP and then
+    stays silent held connect() -- and close(), which waits for it -- that long.
+
+    paho reads a packet as recv(1) for the type, recv(1) per length byte, then
+    recv(rest): three system calls for a small PUBLISH. Here one recv() takes
+    what the kernel has and those reads slice it (paho 2.1's `_sock_recv` is
+    the only place paho reads the socket from).
     """
+
+    _rbuf: bytes = b""
+    _rpos: int = 0
 
     def _create_socket(self) -> Any:
         # Runs in the executor within connect(); nothing reads _keepalive meanwhile.
+        self._rbuf, self._rpos = b"", 0  # nothing of an earlier connection
         keepalive = self._keepalive
         self._keepalive = self._connect_timeout  # type: ignore[assignment]
         try:
             return super()._create_socket()
         finally:
             self._keepalive = keepalive
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        buf, pos = self._rbuf, self._rpos
+        if pos >= len(buf):
+            # Raises what paho expects (BlockingIOError when empty); b"" is EOF.
+            data = super()._sock_recv(max(bufsize, READ_CHUNK))
+            if len(data) <= bufsize:
+                return data
+            self._rbuf = buf = data
+            pos = 0
+        end = pos + bufsize
+        self._rpos = end
+        return buf[pos:end]
+
+    def buffered(self) -> bool:
+        """Whether bytes already received wait to be read."""
+        return self._rpos < len(self._rbuf)
 
 
 class MqttClient:
@@ -119,7 +147,7 @@ class MqttClient:
         self._ack_timeout = ack_timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self._paho: Client | None = None
+        self._paho: _Client | None = None
         self._sock: Any = None
         self._misc_handle: asyncio.TimerHandle | None = None
         self._connack: asyncio.Future[ReasonCode] | None = None
@@ -222,7 +250,7 @@ class MqttClient:
     def _where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"
 
-    def _make_paho(self) -> Client:
+    def _make_paho(self) -> _Client:
         """Create the paho client (executor: building the TLS context reads files)."""
         settings = self.settings
         v5 = settings.protocol is Protocol.V5
@@ -237,7 +265,9 @@ class MqttClient:
         client.suppress_exceptions = True
         # paho reports expected network failures at ERROR; we log those ourselves,
         # once per cause, so its own lines are debug material.
-        client.on_log = self._on_paho_log
+        if _PAHO_LOGGER.isEnabledFor(logging.DEBUG):
+            # Not otherwise: paho formats a line for every packet when on_log is set.
+            client.on_log = self._on_paho_log
         if settings.transport is Transport.WEBSOCKETS:
             client.ws_set_options(path=settings.ws_path or "/")
         if settings.username:
@@ -332,6 +362,12 @@ class MqttClient:
                     else (ConnectFailure.CANNOT_CONNECT)
                 )
                 raise MqttConnectError(code, f"broker refused: {reason} ({reason.value})")
+            if self._sock is None:
+                # Dropped while CONNACK was being handled (the broker sent it and
+                # then something paho refused, or hung up): no connection to report.
+                raise MqttConnectError(
+                    ConnectFailure.CANNOT_CONNECT, "connection lost after CONNACK"
+                )
 
     def _set_connected(self) -> None:
         self._connected = True
@@ -388,7 +424,7 @@ class MqttClient:
                 self._backoff.reset()
                 # Subscribe before reporting "back": a message published the
                 # moment the user sees the connection restored must arrive.
-                if not await self._resubscribe():
+                if not await self._resubscribe() or self._sock is None:
                     self._drop_socket()
                     continue
                 _LOGGER.info("Connection to MQTT broker %s is back", self._where)
@@ -570,11 +606,12 @@ class MqttClient:
 
     def _on_readable(self) -> None:
         paho, sock = self._paho, self._sock
-        assert paho is not None
+        if paho is None or sock is None:
+            return
         # paho reads one packet per loop_read() call for QoS 0 traffic: drain
         # what is already here instead of paying a selector wake-up per message.
         # A call that delivered no PUBLISH most likely found the socket empty;
-        # stop there (level-triggered: anything left wakes us again).
+        # stop there (level-triggered: anything left in the kernel wakes us again).
         stats = self.stats
         for _ in range(MAX_READS_PER_WAKEUP):
             received = stats.messages_received
@@ -582,8 +619,16 @@ class MqttClient:
                 return
             if self._sock is not sock:
                 return
-            if stats.messages_received == received and not _buffered(sock):
+            if stats.messages_received == received and not self._user_space_bytes(paho, sock):
                 return
+        if self._user_space_bytes(paho, sock):
+            # Bytes already read from the kernel wake no selector: come back for them.
+            assert self._loop is not None
+            self._loop.call_soon(self._on_readable)
+
+    @staticmethod
+    def _user_space_bytes(paho: _Client, sock: Any) -> bool:
+        return paho.buffered() or _buffered(sock)
 
     def _on_writable(self) -> None:
         assert self._paho is not None
