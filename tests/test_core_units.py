@@ -31,6 +31,14 @@ from custom_components.iot_hub.core.tls import (
     build_ssl_context,
     write_private_file,
 )
+from custom_components.iot_hub.core.topics import (
+    DEFAULT_BASES,
+    MAX_REMEMBERED_TOPICS,
+    Family,
+    Kind,
+    Route,
+    TopicRouter,
+)
 
 from .certs import Pki
 
@@ -406,3 +414,26 @@ def test_core_never_imports_home_assistant() -> None:
             if (level == 0 and top in {"homeassistant", "custom_components"}) or level > 1:
                 offenders.append(f"{path.name}: {'.' * level}{module}")
     assert offenders == []
+
+
+# ------------------------------------------------------------------ topics
+
+
+def test_router_routes_every_family_and_remembers_answers() -> None:
+    router = TopicRouter(dict(DEFAULT_BASES))
+    assert router.route("dht11/sensor/data") == Route(Kind.DHT11_DATA)
+    assert router.route("sensor/motion") == Route(Kind.EVENT, "motion")
+    assert router.route("iot/sensors/ESP32_001/data") == Route(Kind.IOT_DATA, "ESP32_001")
+    assert router.route("iot/devices/RPI_001/status") == Route(Kind.IOT_STATUS, "RPI_001")
+    assert router.route("iot/alerts/RPI_001") == Route(Kind.IOT_ALERT, "RPI_001")
+    for unowned in ("iot/sensors/x/other", "iot/sensors/data", "elsewhere", "sensor/a/b"):
+        assert router.route(unowned) is None
+        assert router.route(unowned) is None  # remembered: same answer
+
+
+def test_router_memory_is_bounded_under_a_flood_of_topics() -> None:
+    router = TopicRouter({Family.IOT: "iot"})
+    for n in range(MAX_REMEMBERED_TOPICS * 2 + 5):
+        assert router.route(f"iot/sensors/d{n}/data") == Route(Kind.IOT_DATA, f"d{n}")
+        assert len(router._seen) <= MAX_REMEMBERED_TOPICS
+    assert router.route("iot/sensors/d0/data") == Route(Kind.IOT_DATA, "d0")

@@ -41,8 +41,12 @@ class IotHubEntity(Entity):
     def _handle_update(self) -> None:
         available = self.hub.entity_available(self.device_id, self.entity_description.key)
         # Writing an unchanged state costs more than the rest of the message path.
-        if self._refresh() or available != self._attr_available:
+        changed = self._refresh()
+        if available != self._attr_available:
+            # Only when it changes: each _attr_ assignment clears cached properties.
             self._attr_available = available
+            changed = True
+        if changed:
             self.async_write_ha_state()
 
     def _refresh(self) -> bool:

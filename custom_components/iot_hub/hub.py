@@ -1,7 +1,7 @@
 """The runtime object of a broker entry: client, routing, device states, listeners."""
 
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 import logging
 from pathlib import Path
@@ -129,7 +129,8 @@ class IotHub:
         self._logged_reasons: dict[str, datetime] = {}
         self._unlogged: Counter[str] = Counter()
         self._entity_keys: dict[str, set[str]] = defaultdict(set)
-        self._listeners: dict[tuple[str, str], list[Listener]] = defaultdict(list)
+        # Tuples, replaced on change: notifying iterates them without a copy.
+        self._listeners: dict[tuple[str, str], tuple[Listener, ...]] = {}
         self._new_entities_listeners: list[NewEntitiesListener] = []
         self._early: list[tuple[str, bytes]] | None = []
         self._early_dropped = 0
@@ -218,9 +219,16 @@ class IotHub:
     @callback
     def async_add_listener(self, device_id: str, key: str, listener: Listener) -> CALLBACK_TYPE:
         """Call `listener` when this value of the device or its availability changes."""
-        listeners = self._listeners[(device_id, key)]
-        listeners.append(listener)
-        return lambda: listeners.remove(listener)
+        which = (device_id, key)
+        self._listeners[which] = (*self._listeners.get(which, ()), listener)
+
+        def remove() -> None:
+            if remaining := tuple(x for x in self._listeners.get(which, ()) if x is not listener):
+                self._listeners[which] = remaining
+            else:
+                self._listeners.pop(which, None)
+
+        return remove
 
     @callback
     def async_add_new_entities_listener(self, listener: NewEntitiesListener) -> CALLBACK_TYPE:
@@ -410,7 +418,7 @@ class IotHub:
         state, changed = self._device(reading.device_id)
         learned = state.learn(reading.model, reading.firmware)
         changed |= state.apply_reading(reading)
-        self._publish(reading.device_id, changed, set(reading.values), learned, state)
+        self._publish(reading.device_id, changed, reading.values.keys(), learned, state)
 
     @callback
     def _apply_status(self, status: Status) -> None:
@@ -456,19 +464,25 @@ class IotHub:
         self,
         device_id: str,
         changed: set[str],
-        entity_keys: set[str],
+        entity_keys: Collection[str],
         learned: bool,
         state: DeviceState,
     ) -> None:
         """Announce new entities, update the registry, and notify changed values."""
-        wanted = BASE_KEYS | entity_keys
-        if state.firmware is not None:
-            wanted = wanted | {KEY_FIRMWARE}
-            if learned:
-                changed.add(KEY_FIRMWARE)
+        firmware = state.firmware is not None
+        if firmware and learned:
+            changed.add(KEY_FIRMWARE)
         known = self._entity_keys[device_id]
         existed = bool(known)
-        if new_keys := wanted - known:
+        # Nearly every message: nothing new (checked without building sets).
+        if not (
+            known.issuperset(entity_keys)
+            and known.issuperset(BASE_KEYS)
+            and (not firmware or KEY_FIRMWARE in known)
+        ):
+            new_keys = (
+                BASE_KEYS | set(entity_keys) | ({KEY_FIRMWARE} if firmware else set())
+            ) - known
             known.update(new_keys)
             for new_listener in list(self._new_entities_listeners):
                 new_listener(device_id, set(new_keys))
@@ -478,8 +492,9 @@ class IotHub:
 
     @callback
     def _notify(self, device_id: str, keys: Iterable[str]) -> None:
+        listeners = self._listeners
         for key in keys:
-            for listener in list(self._listeners.get((device_id, key), ())):
+            for listener in listeners.get((device_id, key), ()):
                 listener()
 
     @callback
@@ -586,7 +601,7 @@ class IotHub:
     @callback
     def _notify_all(self) -> None:
         for listeners in list(self._listeners.values()):
-            for listener in list(listeners):
+            for listener in listeners:
                 listener()
 
     @callback

@@ -5,7 +5,7 @@ payload is either a `Reading`, `Event`, `Status` or `Alert`, or a `Rejected`
 saying why not (its `reason` is a diagnostics key, its `detail` is short).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 import functools
 import math
@@ -203,14 +203,16 @@ def _metric_value(key: str, value: object, metric: Metric) -> float | Rejected:
 def _firmware(*containers: Mapping[str, Any]) -> str | None:
     for container in containers:
         for key in _FIRMWARE_KEYS:
-            if (firmware := _text(container.get(key))) is not None:
+            value = container.get(key)
+            if value is not None and (firmware := _text(value)) is not None:
                 return firmware
     return None
 
 
 def _device_time(*containers: Mapping[str, Any]) -> datetime | None:
     for container in containers:
-        if (moment := parse_device_time(container.get(_TIME_KEY))) is not None:
+        value = container.get(_TIME_KEY)
+        if value is not None and (moment := parse_device_time(value)) is not None:
             return moment
     return None
 
@@ -406,7 +408,10 @@ def decode_iot_data(topic_device_id: str, payload: bytes) -> Reading | Rejected:
     values: dict[str, float] = {}
     ignored: list[str] = []
     for prefix, container in containers:
-        for key, value in _value_items(container, top_level=not prefix):
+        top_level = not prefix
+        for key, value in container.items():
+            if key in _ENVELOPE_KEYS or (top_level and key in _VALUE_CONTAINERS):
+                continue
             metric = metric_for(key)
             if metric is None or metric.key in values:
                 ignored.append(f"{prefix}{key}"[:_MAX_TEXT])
@@ -431,20 +436,19 @@ def decode_iot_data(topic_device_id: str, payload: bytes) -> Reading | Rejected:
     )
 
 
-def _value_items(container: Mapping[str, Any], *, top_level: bool) -> Iterator[tuple[str, Any]]:
-    for key, value in container.items():
-        if key in _ENVELOPE_KEYS or (top_level and key in _VALUE_CONTAINERS):
-            continue
-        yield key, value
-
-
 def _model(device_id: str, *containers: Mapping[str, Any]) -> DeviceModel:
     """Tell the model from what the payload says, else from what the id suggests."""
     for container in containers:
         for key in _MODEL_KEYS:
-            model = _model_from_text(container.get(key))
-            if model is not None:
+            value = container.get(key)
+            if value is not None and (model := _model_from_text(value)) is not None:
                 return model
+    return _model_from_id(device_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _model_from_id(device_id: str) -> DeviceModel:
+    # The same few ids come with every message: remember the verdict.
     return _model_from_text(device_id, prefix=True) or DeviceModel.GENERIC
 
 

@@ -58,8 +58,11 @@ _BY_NAME = MappingProxyType(
 )
 
 
-def metric_for(name: str) -> Metric | None:
+def metric_for(name: object) -> Metric | None:
     """Find the metric `name` designates (its key or an alias, any case), if any."""
-    if not isinstance(name, str) or len(name) > 64:
+    if not isinstance(name, str):
         return None
+    # Most payloads spell the names in lower case already: no copy for those.
+    if (metric := _BY_NAME.get(name)) is not None or len(name) > 64:
+        return metric
     return _BY_NAME.get(name.lower())

@@ -43,12 +43,18 @@ def valid_base(base: str) -> bool:
     return bool(base) and "+" not in base and "#" not in base and "" not in base.split("/")
 
 
+# Topics whose route is remembered (well above the fleets of the seeds).
+MAX_REMEMBERED_TOPICS = 8192
+
+
 class TopicRouter:
     """Subscriptions for the enabled families and fast topic → route lookups."""
 
     def __init__(self, bases: dict[Family, str]) -> None:
         self.bases = dict(bases)
         self._exact: dict[str, Route] = {}
+        # Devices repeat their topics: remember the answer for the ones seen.
+        self._seen: dict[str, Route | None] = {}
         # (prefix levels, suffix levels, kind): one "+" level between them.
         self._patterns: list[tuple[tuple[str, ...], tuple[str, ...], Kind]] = []
         self.subscriptions: list[str] = []
@@ -74,6 +80,17 @@ class TopicRouter:
 
     def route(self, topic: str) -> Route | None:
         """Return the route of `topic`, or None when no enabled family owns it."""
+        try:
+            return self._seen[topic]
+        except KeyError:
+            pass
+        route = self._route(topic)
+        if len(self._seen) >= MAX_REMEMBERED_TOPICS:
+            self._seen.clear()  # a flood of one-off topics must not grow memory
+        self._seen[topic] = route
+        return route
+
+    def _route(self, topic: str) -> Route | None:
         if (route := self._exact.get(topic)) is not None:
             return route
         levels = topic.split("/")
