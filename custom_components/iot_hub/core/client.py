@@ -122,6 +122,15 @@ class _Client(Client):
         """Whether bytes already received wait to be read."""
         return self._rpos < len(self._rbuf)
 
+    def _handle_on_message(self, message: MQTTMessage) -> None:
+        # paho first looks the topic up in its per-filter callback table, through
+        # a recursive closure: a reference cycle of ~9 objects per message that
+        # only the garbage collector frees, so collections (full ones included)
+        # come several times as often. We register no per-filter callback.
+        on_message = self.on_message
+        if on_message is not None:
+            on_message(self, self._userdata, message)
+
 
 class MqttClient:
     """One broker connection: connect, subscribe, publish, reconnect, close."""
