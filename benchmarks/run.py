@@ -642,7 +642,8 @@ class Side:
             self.result[f"floor_{mode}"] = out
             log(
                 f"{self.name}: floor ({mode}): {out['msgs_per_s']:.0f} msgs/s with only the two"
-                f" state writes per message ({out['gc_s']:.2f} s of {out['wall_s']:.2f} s in GC)"
+                f" state writes per message ({out['gc_s']:.2f} s of {out['wall_s']:.2f} s in GC;"
+                f" young objects {out.get('young_objects')})"
             )
 
     def run(self) -> dict[str, Any]:

@@ -168,6 +168,26 @@ async def test_seed_002_devices_appear_with_model(
     await wait_for_value(hass, _hub_sensor(port, "devices_online"), "2")
 
 
+async def test_the_states_of_one_message_share_its_context(
+    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
+) -> None:
+    """Automations and the logbook see one cause per message; each message its own."""
+    await _setup(hass, make_entry())
+    await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)
+    await wait_for_value(hass, "sensor.esp32_001_humidity", "48.2")
+    contexts = []
+    for temperature, humidity in ((24.0, 50.0), (25.0, 51.0)):
+        await mosquitto.publish(
+            "iot/sensors/ESP32_001/data",
+            f'{{"device_id":"ESP32_001","temperature":{temperature},"humidity":{humidity}}}',
+        )
+        temp = await wait_for_value(hass, ESP_TEMP, str(temperature))
+        hum = await wait_for_value(hass, "sensor.esp32_001_humidity", str(humidity))
+        assert temp.context.id == hum.context.id
+        contexts.append(temp.context.id)
+    assert contexts[0] != contexts[1]
+
+
 async def test_status_topic_and_health_values(
     hass: HomeAssistant,
     mosquitto: Mosquitto,

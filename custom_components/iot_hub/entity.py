@@ -47,6 +47,8 @@ class IotHubEntity(Entity):
             self._attr_available = available
             changed = True
         if changed:
+            if (context := self.hub.message_context()) is not None:
+                self.async_set_context(context)
             self.async_write_ha_state()
 
     def _refresh(self) -> bool:

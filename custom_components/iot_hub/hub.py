@@ -9,7 +9,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import CALLBACK_TYPE, Event as HassEvent, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Context, Event as HassEvent, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -134,6 +134,8 @@ class IotHub:
         self._new_entities_listeners: list[NewEntitiesListener] = []
         self._early: list[tuple[str, bytes]] | None = []
         self._early_dropped = 0
+        self._in_message = False
+        self._message_context: Context | None = None
         self._grace_cancel: CALLBACK_TYPE | None = None
         self._off_timers: dict[tuple[str, str], CALLBACK_TYPE] = {}
         self._silence_cancel: CALLBACK_TYPE | None = None
@@ -361,6 +363,27 @@ class IotHub:
         if route is None:
             self.unrouted += 1
             return
+        self._in_message = True
+        try:
+            self._handle(topic, payload, route)
+        finally:
+            self._in_message = False
+            self._message_context = None
+
+    @callback
+    def message_context(self) -> Context | None:
+        """Return the context of the message being handled (None outside one).
+
+        Every state a message changes shares it: automations and the logbook see
+        one cause, and Home Assistant links it to one event instead of one per
+        state (each link is a reference cycle its garbage collector must free).
+        """
+        if self._message_context is None and self._in_message:
+            self._message_context = Context()
+        return self._message_context
+
+    @callback
+    def _handle(self, topic: str, payload: bytes, route: Route) -> None:
         result = self._decode(route, payload)
         if getattr(result, "device_id", None) == HUB_DEVICE:
             result = Rejected(Rejection.INVALID_DEVICE_ID, HUB_DEVICE)
