@@ -73,7 +73,7 @@ def match_temperatures(
 
 
 def latency_summary(samples: Sequence[tuple[int, int]]) -> dict[str, float]:
-    """Percentiles in ms, and how the median moved from the first to the last fifth of sends."""
+    """Percentiles in ms, and how latency moved from the first to the last fifth of sends."""
     ordered = sorted(lat / 1e6 for _, lat in samples)
     by_send = sorted(samples)
     fifth = max(1, len(by_send) // 5)
@@ -89,6 +89,8 @@ def latency_summary(samples: Sequence[tuple[int, int]]) -> dict[str, float]:
         "mean_ms": sum(ordered) / len(ordered) if ordered else math.nan,
         "p50_first_fifth_ms": percentile(head, 50),
         "p50_last_fifth_ms": percentile(tail, 50),
+        "p10_first_fifth_ms": percentile(head, 10),
+        "p10_last_fifth_ms": percentile(tail, 10),
     }
 
 
