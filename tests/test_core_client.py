@@ -561,7 +561,7 @@ async def test_a_burst_read_at_once_is_delivered_whole(
     The client takes them from the kernel in one read: the ones past the
     per-wake-up limit wake no selector and must still be delivered, in order.
     """
-    count = 1000
+    count = 10_000  # ~130 KB: more than one 64 KiB read, more than one wake-up's share
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(4096)  # CONNECT

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 import logging
+import socket
 import ssl
 import threading
 from typing import Any
@@ -94,6 +95,7 @@ class _Client(Client):
 
     _rbuf: bytes = b""
     _rpos: int = 0
+    _filled: bool = False  # the last recv() got all it asked for: the kernel may hold more
 
     def _create_socket(self) -> Any:
         # Runs in the executor within connect(); nothing reads _keepalive meanwhile.
@@ -108,8 +110,11 @@ class _Client(Client):
     def _sock_recv(self, bufsize: int) -> bytes:
         buf, pos = self._rbuf, self._rpos
         if pos >= len(buf):
+            wanted = max(bufsize, READ_CHUNK)
+            self._filled = False
             # Raises what paho expects (BlockingIOError when empty); b"" is EOF.
-            data = super()._sock_recv(max(bufsize, READ_CHUNK))
+            data = super()._sock_recv(wanted)
+            self._filled = len(data) == wanted
             if len(data) <= bufsize:
                 return data
             self._rbuf = buf = data
@@ -121,6 +126,10 @@ class _Client(Client):
     def buffered(self) -> bool:
         """Whether bytes already received wait to be read."""
         return self._rpos < len(self._rbuf)
+
+    def kernel_drained(self) -> bool:
+        """Whether the last recv() took less than it asked for (so the kernel had no more)."""
+        return not self._filled
 
     def _handle_on_message(self, message: MQTTMessage) -> None:
         # paho first looks the topic up in its per-filter callback table, through
@@ -621,6 +630,10 @@ class MqttClient:
         # what is already here instead of paying a selector wake-up per message.
         # A call that delivered no PUBLISH most likely found the socket empty;
         # stop there (level-triggered: anything left in the kernel wakes us again).
+        # On a plain TCP socket a short recv() means the kernel was empty: stop
+        # there instead of paying a failing recv() per wake-up (what arrives
+        # meanwhile wakes us). TLS and websocket reads are short by nature.
+        plain = type(sock) is socket.socket
         stats = self.stats
         for _ in range(MAX_READS_PER_WAKEUP):
             received = stats.messages_received
@@ -628,7 +641,9 @@ class MqttClient:
                 return
             if self._sock is not sock:
                 return
-            if stats.messages_received == received and not self._user_space_bytes(paho, sock):
+            if self._user_space_bytes(paho, sock):
+                continue
+            if (plain and paho.kernel_drained()) or stats.messages_received == received:
                 return
         if self._user_space_bytes(paho, sock):
             # Bytes already read from the kernel wake no selector: come back for them.
