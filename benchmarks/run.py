@@ -245,20 +245,27 @@ class Side:
         )
         self.result["rss_before_devices_mib"] = round(harness.rss_kib(self.pid) / 1024, 1)
 
+    def poll(self, pending: Callable[[], str | None], timeout: float, interval: float) -> None:
+        """Call `pending` until it answers None; past `timeout`, fail with its last answer."""
+        deadline = time.monotonic() + timeout
+        while (missing := pending()) is not None:
+            if time.monotonic() > deadline:
+                raise BenchError(missing)
+            self.check_alive()
+            time.sleep(interval)
+
     def wait_probe(self, timeout: float = 120) -> None:
         """The probe is set up (so is its MQTT protocol pin): its actions answer."""
-        assert self.api is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            status, _ = self.api.call(
+        api = self.api
+        assert api is not None
+
+        def pending() -> str | None:
+            status, _ = api.call(
                 "POST", "/api/services/bench_probe/status?return_response", {}, ok=(200, 400)
             )
-            if status == 200:
-                return
-            if time.monotonic() > deadline:
-                raise BenchError(f"bench_probe not set up after {timeout:.0f} s")
-            self.check_alive()
-            time.sleep(0.2)
+            return None if status == 200 else f"bench_probe not set up after {timeout:.0f} s"
+
+        self.poll(pending, timeout, 0.2)
 
     def create_mqtt_entry(self) -> None:
         """HA's own config flow, broker step, protocol pinned to the one IoT Hub uses."""
@@ -293,17 +300,17 @@ class Side:
         log(f"{self.name}: mqtt config entry created (protocol {self.args.protocol})")
 
     def wait_loaded(self, domain: str, timeout: float = 60) -> None:
-        assert self.api is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            _, entries = self.api.call("GET", f"/api/config/config_entries/entry?domain={domain}")
+        api = self.api
+        assert api is not None
+
+        def pending() -> str | None:
+            _, entries = api.call("GET", f"/api/config/config_entries/entry?domain={domain}")
             states = [e.get("state") for e in entries if e.get("domain") == domain]
             if states and all(s == "loaded" for s in states):
-                return
-            if time.monotonic() > deadline:
-                raise BenchError(f"{domain} entry not loaded after {timeout:.0f} s: {states}")
-            self.check_alive()
-            time.sleep(0.5)
+                return None
+            return f"{domain} entry not loaded after {timeout:.0f} s: {states}"
+
+        self.poll(pending, timeout, 0.5)
 
     def stop(self) -> None:
         if self.hass is not None:

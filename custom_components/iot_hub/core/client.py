@@ -124,8 +124,8 @@ class _Client(Client):
         return buf[pos:end]
 
     def buffered(self) -> bool:
-        """Whether bytes already received wait to be read."""
-        return self._rpos < len(self._rbuf)
+        """Whether bytes already taken from the kernel (here or by TLS) wait to be read."""
+        return self._rpos < len(self._rbuf) or _buffered(self._sock)
 
     def kernel_drained(self) -> bool:
         """Whether the last recv() took less than it asked for (so the kernel had no more)."""
@@ -641,18 +641,14 @@ class MqttClient:
                 return
             if self._sock is not sock:
                 return
-            if self._user_space_bytes(paho, sock):
+            if paho.buffered():
                 continue
             if (plain and paho.kernel_drained()) or stats.messages_received == received:
                 return
-        if self._user_space_bytes(paho, sock):
+        if paho.buffered():
             # Bytes already read from the kernel wake no selector: come back for them.
             assert self._loop is not None
             self._loop.call_soon(self._on_readable)
-
-    @staticmethod
-    def _user_space_bytes(paho: _Client, sock: Any) -> bool:
-        return paho.buffered() or _buffered(sock)
 
     def _on_writable(self) -> None:
         assert self._paho is not None
