@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 # has a custom_components package of its own that would shadow ours.
 import custom_components  # noqa: F401
 from custom_components.iot_hub.const import CONF_CLIENT_ID, CONF_KEEPALIVE, CONF_PROTOCOL
-from custom_components.iot_hub.core.backoff import Backoff
+from custom_components.iot_hub.core.mqtt.backoff import Backoff
 
 from . import broker
 from .broker import Mosquitto
@@ -40,7 +40,9 @@ def isolated_config_dir(hass: HomeAssistant, tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def fast_backoff() -> Iterator[None]:
     """Reconnect within tens of milliseconds so broker-restart tests stay short."""
-    with patch("custom_components.iot_hub.hub.Backoff", lambda: Backoff(base=0.05, cap=0.2)):
+    with patch(
+        "custom_components.iot_hub.broker.runtime.Backoff", lambda: Backoff(base=0.05, cap=0.2)
+    ):
         yield
 
 

@@ -121,7 +121,7 @@ async def test_broker_errors_then_recover(
 
 async def test_timeout(hass: HomeAssistant, mosquitto: Mosquitto, silent_server: int) -> None:
     result = await start_broker_step(hass)
-    with patch("custom_components.iot_hub.connection.CONNECT_TIMEOUT", 0.3):
+    with patch("custom_components.iot_hub.broker.connection.CONNECT_TIMEOUT", 0.3):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], broker_form(mosquitto, port=silent_server)
         )

@@ -24,23 +24,23 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from custom_components.iot_hub.core.backoff import Backoff
-from custom_components.iot_hub.core.client import MqttClient
-from custom_components.iot_hub.core.errors import (
+from custom_components.iot_hub.core.mqtt.backoff import Backoff
+from custom_components.iot_hub.core.mqtt.client import MqttClient
+from custom_components.iot_hub.core.mqtt.errors import (
     ConnectFailure,
     MqttConnectError,
     MqttError,
     MqttNotConnectedError,
     MqttTimeoutError,
 )
-from custom_components.iot_hub.core.settings import (
+from custom_components.iot_hub.core.mqtt.settings import (
     BrokerSettings,
     Protocol,
     TlsMode,
     TlsSettings,
     Transport,
 )
-from custom_components.iot_hub.core.tls import CLIENT_CERT_FILE, CLIENT_KEY_FILE
+from custom_components.iot_hub.core.mqtt.tls import CLIENT_CERT_FILE, CLIENT_KEY_FILE
 
 from .broker import Mosquitto
 

@@ -6,8 +6,8 @@ import math
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.iot_hub.core.dedup import EventDeduplicator
-from custom_components.iot_hub.core.timestamps import EARLIEST, parse_device_time
+from custom_components.iot_hub.core.local.dedup import EventDeduplicator
+from custom_components.iot_hub.core.local.timestamps import EARLIEST, parse_device_time
 
 # ---------------------------------------------------------------- parse_device_time
 

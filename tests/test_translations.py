@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from custom_components.iot_hub import PLATFORMS, config_flow
-from custom_components.iot_hub.core.errors import ConnectFailure
-from custom_components.iot_hub.core.settings import TlsMode
+from custom_components.iot_hub.core.mqtt.errors import ConnectFailure
+from custom_components.iot_hub.core.mqtt.settings import TlsMode
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "iot_hub"

@@ -8,8 +8,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .broker.runtime import IotHub, IotHubConfigEntry
 from .const import DOMAIN
-from .hub import IotHub, IotHubConfigEntry
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)

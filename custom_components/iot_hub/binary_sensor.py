@@ -17,10 +17,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
+from .broker.runtime import KEY_BROKER, IotHub, IotHubConfigEntry
 from .const import HUB_DEVICE
-from .device_state import KEY_CONNECTIVITY, KEY_MOTION, KEY_OCCUPANCY
+from .core.local.device_state import KEY_CONNECTIVITY, KEY_MOTION, KEY_OCCUPANCY
 from .entity import IotHubEntity, async_setup_device_entities
-from .hub import KEY_BROKER, IotHub, IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -25,7 +25,8 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .connection import async_test_connection, new_client_id
+from .broker.connection import async_test_connection, new_client_id
+from .broker.runtime import IotHubConfigEntry
 from .const import (
     CONF_AVAILABILITY_GRACE,
     CONF_CA_PEM,
@@ -50,10 +51,9 @@ from .const import (
     conf_base,
     conf_enabled,
 )
-from .core.errors import ConnectFailure
-from .core.settings import Protocol, TlsMode, Transport
-from .core.topics import DEFAULT_BASES, valid_base
-from .hub import IotHubConfigEntry
+from .core.local.topics import DEFAULT_BASES, valid_base
+from .core.mqtt.errors import ConnectFailure
+from .core.mqtt.settings import Protocol, TlsMode, Transport
 
 # Errors that belong to the TLS step (the user fixes them there).
 TLS_FAILURES = {

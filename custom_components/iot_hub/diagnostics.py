@@ -6,8 +6,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
+from .broker.runtime import IotHubConfigEntry
 from .const import CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM
-from .hub import IotHubConfigEntry
 
 TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM}
 

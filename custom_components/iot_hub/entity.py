@@ -6,8 +6,8 @@ from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .broker.runtime import IotHub, IotHubConfigEntry
 from .const import HUB_DEVICE
-from .hub import IotHub, IotHubConfigEntry
 
 
 class IotHubEntity(Entity):

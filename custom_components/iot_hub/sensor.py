@@ -25,9 +25,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .device_state import KEY_FIRMWARE, KEY_LAST_SEEN
+from .broker.runtime import KEY_FLEET, KEY_REJECTED, IotHub, IotHubConfigEntry
+from .core.local.device_state import KEY_FIRMWARE, KEY_LAST_SEEN
 from .entity import IotHubEntity, async_setup_device_entities
-from .hub import KEY_FLEET, KEY_REJECTED, IotHub, IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -9,10 +9,10 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 import orjson
 import probatio
 
+from .broker.runtime import IotHub
 from .const import ATTR_DEVICE_ID, ATTR_PAYLOAD, DOMAIN, SERVICE_SEND_COMMAND
-from .core.decoders import valid_device_id
-from .core.errors import MqttError
-from .hub import IotHub
+from .core.local.common import valid_device_id
+from .core.mqtt.errors import MqttError
 
 SEND_COMMAND_SCHEMA = probatio.Schema(
     {

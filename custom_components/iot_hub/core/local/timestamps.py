@@ -6,7 +6,7 @@ import math
 # Larger epoch numbers are milliseconds: 1e11 s is in the year 5138, 1e11 ms in 1973.
 EPOCH_MS_THRESHOLD = 1e11
 # Earlier instants are a clock that was never set (an RTC at 0, or `millis()`
-# since boot, as seed 002's ESP32 sketch sends), not a time worth showing.
+# since boot, as the ESP32 sketches send), not a time worth showing.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 # Longest ISO 8601 string considered ("2025-01-20T10:30:00.123456+05:30" is 32).
 _MAX_ISO_LENGTH = 64

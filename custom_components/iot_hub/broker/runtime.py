@@ -16,8 +16,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .connection import broker_settings
-from .const import (
+from ..const import (
     CONF_AVAILABILITY_GRACE,
     CONF_CLEAN_SESSION,
     CONF_CLIENT_ID,
@@ -30,20 +29,20 @@ from .const import (
     HUB_DEVICE,
     SILENCE_CHECK_SECONDS,
 )
-from .core.backoff import Backoff
-from .core.client import MqttClient
-from .core.decoders import (
-    DHT11_DEVICE_ID,
-    decode_dht11,
-    decode_dht11_status,
-    decode_event,
-    decode_iot_alert,
-    decode_iot_data,
-    decode_iot_status,
+from ..core.local.dedup import EventDeduplicator
+from ..core.local.device_state import (
+    KEY_CONNECTIVITY,
+    KEY_FIRMWARE,
+    KEY_LAST_SEEN,
+    KEY_MOTION,
+    KEY_OCCUPANCY,
+    MANUFACTURERS,
+    DeviceState,
 )
-from .core.dedup import EventDeduplicator
-from .core.errors import MqttConnectError, MqttError
-from .core.models import (
+from ..core.local.dht11 import DHT11_DEVICE_ID, decode_dht11, decode_dht11_status
+from ..core.local.events import decode_event
+from ..core.local.iot import decode_iot_alert, decode_iot_data, decode_iot_status
+from ..core.local.models import (
     Alert,
     DeviceModel,
     DeviceStatus,
@@ -54,17 +53,12 @@ from .core.models import (
     Rejection,
     Status,
 )
-from .core.redact import payload_sample
-from .core.topics import Kind, Route, TopicRouter
-from .device_state import (
-    KEY_CONNECTIVITY,
-    KEY_FIRMWARE,
-    KEY_LAST_SEEN,
-    KEY_MOTION,
-    KEY_OCCUPANCY,
-    MANUFACTURERS,
-    DeviceState,
-)
+from ..core.local.redact import payload_sample
+from ..core.local.topics import Kind, Route, TopicRouter
+from ..core.mqtt.backoff import Backoff
+from ..core.mqtt.client import MqttClient
+from ..core.mqtt.errors import MqttConnectError, MqttError
+from .connection import broker_settings
 from .families import family_bases
 
 _LOGGER = logging.getLogger(__name__)

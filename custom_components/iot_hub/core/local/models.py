@@ -56,11 +56,10 @@ class Reading:
     model: DeviceModel = DeviceModel.GENERIC
     firmware: str | None = None
     device_time: datetime | None = None
-    ignored_keys: tuple[str, ...] = ()
 
 
 class EventType(StrEnum):
-    """Seed 001 envelope types IoT Hub acts on."""
+    """Event envelope types IoT Hub acts on."""
 
     MOTION_DETECTED = "MOTION_DETECTED"
     PRESSURE_DETECTED = "PRESSURE_DETECTED"
@@ -68,7 +67,7 @@ class EventType(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A seed 001 envelope `{event_id, device_id, source, type, data, timestamp}`."""
+    """An event envelope `{event_id, device_id, source, type, data, timestamp}`."""
 
     event_id: str
     device_id: str
@@ -84,7 +83,7 @@ class Event:
 
 
 class DeviceStatus(StrEnum):
-    """Device status words from seeds 000, 002 and 004, normalised."""
+    """Device status words of every layout, normalised."""
 
     ONLINE = "online"
     OFFLINE = "offline"
@@ -102,21 +101,13 @@ class Status:
     firmware: str | None = None
     device_time: datetime | None = None
 
-    @property
-    def online(self) -> bool:
-        """Whether the device counts as reachable."""
-        return self.status is not DeviceStatus.OFFLINE
-
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A seed 002 alert on `iot/alerts/{device_id}` (kept for the incidents work)."""
+    """An alert on `iot/alerts/{device_id}`: a level and a message."""
 
     device_id: str
     level: str | None
     message: str | None
     device_time: datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)
-
-
-type Decoded = Reading | Event | Status | Alert

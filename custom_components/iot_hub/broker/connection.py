@@ -11,7 +11,7 @@ from typing import Any
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
-from .const import (
+from ..const import (
     CONF_CA_PEM,
     CONF_CLIENT_CERT_PEM,
     CONF_CLIENT_KEY_PEM,
@@ -23,9 +23,9 @@ from .const import (
     DEFAULT_KEEPALIVE,
     DEFAULT_WS_PATH,
 )
-from .core.client import MqttClient
-from .core.errors import ConnectFailure, MqttConnectError
-from .core.settings import BrokerSettings, Protocol, TlsMode, TlsSettings, Transport
+from ..core.mqtt.client import MqttClient
+from ..core.mqtt.errors import ConnectFailure, MqttConnectError
+from ..core.mqtt.settings import BrokerSettings, Protocol, TlsMode, TlsSettings, Transport
 
 _LOGGER = logging.getLogger(__name__)
 

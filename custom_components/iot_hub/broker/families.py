@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
-from .const import conf_base, conf_enabled
-from .core.topics import DEFAULT_BASES, Family
+from ..const import conf_base, conf_enabled
+from ..core.local.topics import DEFAULT_BASES, Family
 
 
 def family_bases(options: Mapping[str, Any]) -> dict[Family, str]:

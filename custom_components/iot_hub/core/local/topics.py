@@ -1,4 +1,4 @@
-"""Topic families (seeds 000, 001, 002) and routing a topic to its decoder."""
+"""Topic families (DHT11, event envelopes, IoT platform) and routing a topic to its decoder."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -43,7 +43,7 @@ def valid_base(base: str) -> bool:
     return bool(base) and "+" not in base and "#" not in base and "" not in base.split("/")
 
 
-# Topics whose route is remembered (well above the fleets of the seeds).
+# Topics whose route is remembered (well above a home's fleet).
 MAX_REMEMBERED_TOPICS = 8192
 
 
@@ -105,6 +105,6 @@ class TopicRouter:
         return None
 
     def command_topic(self, device_id: str) -> str | None:
-        """Topic for commands to a device (seed 002), if the iot family is on."""
+        """Topic for commands to a device (IoT platform layout), if the iot family is on."""
         base = self.bases.get(Family.IOT)
         return None if base is None else f"{base}/devices/{device_id}/commands"

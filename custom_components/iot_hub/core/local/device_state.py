@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .core.models import DeviceModel, DeviceStatus, Event, EventType, Reading, Status
+from .models import DeviceModel, DeviceStatus, Event, EventType, Reading, Status
 
 # Entity keys that are not metrics.
 KEY_LAST_SEEN = "last_seen"

@@ -17,10 +17,6 @@ class Metric:
     minimum: float
     maximum: float
 
-    def contains(self, value: float) -> bool:
-        """Whether `value` is inside the metric's range (bounds included)."""
-        return self.minimum <= value <= self.maximum
-
 
 # Ten (Julian) years, in seconds.
 _TEN_YEARS_S = 10 * 365.25 * 24 * 3600
@@ -43,7 +39,7 @@ METRICS: dict[str, Metric] = {
         # %
         Metric("spo2", ("oxygen", "oxygene", "saturation"), 50.0, 100.0),
         # hPa
-        # Not "pression": seed 004 uses it for blood pressure, not air pressure.
+        # Not "pression": health monitors use it for blood pressure, not air pressure.
         Metric("pressure", ("barometric_pressure", "air_pressure"), 300.0, 1100.0),
         # mg/dL
         Metric("glucose", ("glycemie", "glucosa"), 20.0, 600.0),

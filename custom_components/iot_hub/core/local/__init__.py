@@ -1,0 +1,1 @@
+"""The DIY sensor layouts: topics, decoders per family, metrics, device state."""

@@ -1,0 +1,1 @@
+"""The MQTT transport: paho on the asyncio event loop, TLS, backoff, errors."""
