@@ -173,7 +173,7 @@ async def test_messages_sent_while_unloaded_arrive_after_reload(
     await wait_for_value(hass, HUM, "70.0")
 
 
-async def test_states_restored_after_restart(
+async def test_states_restored_after_reload(
     hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
 ) -> None:
     entry = make_entry(options={"clean_session": True})
@@ -221,8 +221,8 @@ async def test_bad_payloads_are_counted_and_logged_once(
     await mosquitto.publish("dht11/sensor/data", '{"temperature":26,"humidity":60}')
     await wait_for_value(hass, TEMP, "26.0")
     diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    assert diag["hub"]["rejections"] == {reason: 3}
-    assert len(diag["hub"]["rejected_samples"]) == 3
+    assert diag["runtime"]["rejections"] == {reason: 3}
+    assert len(diag["runtime"]["rejected_samples"]) == 3
     logged = [r for r in caplog.records if "Ignored a message on dht11/sensor/data" in r.message]
     assert len(logged) == 1
     assert reason in logged[0].message
@@ -248,8 +248,8 @@ async def test_diagnostics_redact_secrets(
         assert secret not in text
     assert diag["entry"]["data"]["password"] == "**REDACTED**"
     assert diag["entry"]["data"]["host"] == "127.0.0.1"
-    assert diag["hub"]["connected"] is True
-    assert diag["hub"]["subscriptions"] == {
+    assert diag["runtime"]["connected"] is True
+    assert diag["runtime"]["subscriptions"] == {
         "dht11/sensor/data": 1,
         "dht11/status": 1,
         "sensor/+": 1,
@@ -320,3 +320,23 @@ async def test_home_assistant_stop_disconnects(
     assert not hub.client.connected
     # A deliberate disconnect is no outage.
     assert hub.client.stats.connection_losses == 0
+
+
+async def test_entry_1_1_migrates_to_1_2_with_its_kind(
+    hass: HomeAssistant, make_entry: Callable[..., MockConfigEntry]
+) -> None:
+    entry = make_entry()
+    assert (entry.version, entry.minor_version) == (1, 1)
+    assert "kind" not in entry.data
+    await _setup(hass, entry)
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.data["kind"] == "broker"
+
+
+async def test_entry_from_the_future_is_refused(
+    hass: HomeAssistant, mosquitto: Mosquitto
+) -> None:
+    entry = MockConfigEntry(domain="iot_hub", data={"kind": "broker"}, version=2)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR

@@ -15,6 +15,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.iot_hub.diagnostics import async_get_config_entry_diagnostics
+
 from .broker import Mosquitto
 from .helpers import wait_for_value
 from .test_broker_fixture import live_subscriber
@@ -132,7 +134,7 @@ async def test_duplicate_event_ids_count_once(
     await wait_for_value(hass, OCCUPANCY, "on")
     assert changes == ["on"]
     diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    assert diag["hub"]["rejections"] == {"duplicate": 2, "unknown_event_type": 1}
+    assert diag["runtime"]["rejections"] == {"duplicate": 2, "unknown_event_type": 1}
     rejected = hass.states.get(_hub_sensor(mosquitto.port_password, "rejected_messages"))
     assert rejected is not None
     assert rejected.state == "3"
@@ -266,8 +268,8 @@ async def test_bad_input_is_quarantined(
     await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)
     await wait_for_value(hass, ESP_TEMP, "23.5")
     diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    assert diag["hub"]["rejections"] == {reason: 1}
-    assert diag["hub"]["rejected_samples"][0]["topic"] == topic
+    assert diag["runtime"]["rejections"] == {reason: 1}
+    assert diag["runtime"]["rejected_samples"][0]["topic"] == topic
 
 
 async def test_oversized_payload_rejected_before_parsing(
@@ -282,9 +284,9 @@ async def test_oversized_payload_rejected_before_parsing(
     await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)
     await wait_for_value(hass, ESP_TEMP, "23.5")
     diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    assert diag["hub"]["rejections"] == {"too_large": 1}
+    assert diag["runtime"]["rejections"] == {"too_large": 1}
     # The sample kept for diagnostics is capped.
-    assert len(diag["hub"]["rejected_samples"][0]["payload"]) <= 256
+    assert len(diag["runtime"]["rejected_samples"][0]["payload"]) <= 256
 
 
 async def test_alerts_are_counted_for_now(
@@ -301,12 +303,15 @@ async def test_alerts_are_counted_for_now(
     await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)
     await wait_for_value(hass, ESP_TEMP, "23.5")
     diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    assert diag["hub"]["alerts_received"] == 1
-    assert diag["hub"]["alerts"][0]["level"] == "critical"
+    assert diag["runtime"]["alerts_received"] == 1
+    assert diag["runtime"]["alerts"][0]["level"] == "critical"
 
 
 async def test_states_survive_reload(
-    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     entry = make_entry(options={"clean_session": True, "event_off_delay": 600})
     await _setup(hass, entry)
@@ -318,10 +323,34 @@ async def test_states_survive_reload(
     await hass.async_block_till_done()
     assert hass.states.get(ESP_TEMP).state == "23.5"
     occupancy = hass.states.get(OCCUPANCY)
+    # Still inside its off delay: on, with the event's attributes...
     assert occupancy.state == "on"
     assert occupancy.attributes["duration_ms"] == 500
     port = mosquitto.port_password
     assert hass.states.get(_hub_sensor(port, "devices")).state == "2"
+    # ...and it turns off when the delay ends (the timer was re-armed).
+    freezer.tick(timedelta(seconds=601))
+    async_fire_time_changed(hass)
+    await wait_for_value(hass, OCCUPANCY, "off")
+
+
+async def test_motion_on_before_reload_is_off_once_its_delay_passed(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    entry = make_entry(options={"clean_session": True, "event_off_delay": 30})
+    await _setup(hass, entry)
+    await mosquitto.publish("sensor/motion", SEED_001_MOTION)
+    await wait_for_value(hass, MOTION, "on")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    # Home Assistant was down longer than the off delay: no timer fired meanwhile.
+    freezer.tick(timedelta(seconds=45))
+    await _setup(hass, entry)
+    motion = hass.states.get(MOTION)
+    assert motion.state == "off"
+    assert motion.attributes["event_id"] == "test-123"
 
 
 async def test_send_command(
@@ -425,10 +454,27 @@ async def test_rejected_samples_redact_secrets_and_logs_repeat_hourly(
     )
     await wait_for_value(hass, ESP_TEMP, "24.5")
     # (The HTTP diagnostics token expired with the clock jump: read them directly.)
-    diag = entry.runtime_data.diagnostics()
+    diag = (await async_get_config_entry_diagnostics(hass, entry))["runtime"]
     assert "hunter2" not in str(diag)
     assert diag["rejected_samples"][0]["payload"].count("**REDACTED**") == 1
     assert diag["devices"]["ESP32_001"]["device_time"] == "2025-01-20T10:30:00+00:00"
     logged = [r.getMessage() for r in caplog.records if "Ignored a message" in r.getMessage()]
     assert len(logged) == 2
     assert "1 more since the last report" in logged[1]
+
+
+async def test_status_keeps_the_device_clock(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    hass_client: ClientSessionGenerator,
+) -> None:
+    entry = make_entry()
+    await _setup(hass, entry)
+    await mosquitto.publish(
+        "iot/devices/ESP32_001/status",
+        '{"status": "online", "battery": 80, "timestamp": "2025-01-20T10:30:00Z"}',
+    )
+    await wait_for_value(hass, "sensor.esp32_001_battery", "80.0")
+    diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diag["runtime"]["devices"]["ESP32_001"]["device_time"] == "2025-01-20T10:30:00+00:00"

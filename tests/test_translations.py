@@ -18,7 +18,8 @@ from homeassistant.helpers.selector import SelectSelector
 import pytest
 import yaml
 
-from custom_components.iot_hub import PLATFORMS, config_flow
+from custom_components.iot_hub import config_flow
+from custom_components.iot_hub.broker.runtime import BrokerRuntime
 from custom_components.iot_hub.core.mqtt.errors import ConnectFailure
 from custom_components.iot_hub.core.mqtt.settings import TlsMode
 
@@ -226,7 +227,7 @@ def test_connection_errors_are_translated(en: dict[str, Any]) -> None:
 
 def test_entity_translation_keys_exist(en: dict[str, Any]) -> None:
     checked = 0
-    for platform in PLATFORMS:
+    for platform in BrokerRuntime.platforms:
         module = importlib.import_module(f"custom_components.iot_hub.{platform.value}")
         for description in entity_descriptions(module):
             key = description.translation_key

@@ -3,18 +3,18 @@
 import logging
 import shutil
 
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .broker.runtime import IotHub, IotHubConfigEntry
+from .broker.runtime import BrokerRuntime
 from .const import DOMAIN
+from .identifiers import device_id_of
+from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry, IotHubRuntime
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
-
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -25,45 +25,59 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+def _runtime(hass: HomeAssistant, entry: IotHubConfigEntry) -> IotHubRuntime:
+    """Create the runtime object for the entry's kind."""
+    match EntryKind(entry.data.get(CONF_KIND, EntryKind.BROKER)):
+        case EntryKind.BROKER:
+            return BrokerRuntime(hass, entry)
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bool:
-    """Connect to the broker and create the entities."""
-    hub = IotHub(hass, entry)
-    await hub.async_start()
-    entry.runtime_data = hub
-    entry.async_on_unload(hub.async_stop)
+    """Connect and create the entities."""
+    runtime = _runtime(hass, entry)
+    await runtime.async_start()
+    entry.runtime_data = runtime
+    entry.async_on_unload(runtime.async_stop)
+
+    async def stop(_event: Event) -> None:
+        await runtime.async_stop()
+
     # Entries are not unloaded when Home Assistant stops: disconnect cleanly then.
-    entry.async_on_unload(
-        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, hub.async_on_homeassistant_stop)
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop))
+    hub = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **runtime.hub_device_info()
     )
-    hub.hub_device_id = (
-        dr.async_get(hass)
-        .async_get_or_create(config_entry_id=entry.entry_id, **hub.hub_device_info())
-        .id
-    )
-    hub.async_restore_devices()
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    hub.async_platforms_ready()
+    if isinstance(runtime, BrokerRuntime):
+        runtime.devices.hub_device_id = hub.id
+    await hass.config_entries.async_forward_entry_setups(entry, runtime.platforms)
+    await runtime.async_platforms_ready()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bool:
-    """Unload the platforms; the hub closes through async_on_unload."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the platforms; the runtime stops through async_on_unload."""
+    return await hass.config_entries.async_unload_platforms(entry, entry.runtime_data.platforms)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> None:
-    """Delete the TLS files written for this entry."""
-    tls_dir = hass.config.path(".storage", DOMAIN, entry.entry_id)
-    await hass.async_add_executor_job(shutil.rmtree, tls_dir, True)
+    """Delete the files written for this entry (TLS material)."""
+    entry_dir = hass.config.path(".storage", DOMAIN, entry.entry_id)
+    await hass.async_add_executor_job(shutil.rmtree, entry_dir, True)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bool:
-    """Migrate old entries; version 1.1 is the first, so only refuse the future."""
+    """Bring older entries to version 1.2; refuse versions from the future."""
     if entry.version > 1:
         _LOGGER.error(
             "Cannot downgrade IoT Hub entry %s from version %s", entry.title, entry.version
         )
         return False
+    if entry.minor_version < 2:
+        # 1.2: the entry says which kind it is (every 1.1 entry is a broker).
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_KIND: EntryKind.BROKER.value}, minor_version=2
+        )
+        _LOGGER.debug("Migrated IoT Hub entry %s to version 1.2", entry.title)
     return True
 
 
@@ -71,10 +85,8 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: IotHubConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """Let the user delete a discovered device (not the hub device itself)."""
-    hub = entry.runtime_data
-    prefix = f"{entry.entry_id}_"
-    for domain, identifier in device_entry.identifiers:
-        if domain == DOMAIN and identifier.startswith(prefix):
-            hub.forget_device(identifier.removeprefix(prefix))
-            return True
-    return False
+    device_id = device_id_of(entry.entry_id, device_entry.identifiers)
+    if device_id is None:
+        return False
+    entry.runtime_data.forget_device(device_id)
+    return True

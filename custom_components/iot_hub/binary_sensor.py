@@ -12,52 +12,50 @@ from homeassistant.components.binary_sensor.const import (
     DOMAIN as BINARY_SENSOR_DOMAIN,
     BinarySensorDeviceClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .broker.runtime import KEY_BROKER, IotHub, IotHubConfigEntry
+from .broker.runtime import KEY_BROKER, BrokerRuntime
 from .const import HUB_DEVICE
 from .core.local.device_state import KEY_CONNECTIVITY, KEY_MOTION, KEY_OCCUPANCY
-from .entity import IotHubEntity, async_setup_device_entities
+from .entity import IotHubEntity, IotHubEntityDescription, async_setup_device_entities
+from .runtime import IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
 
 EVENT_ATTRIBUTES = ("event_id", "source", "device_time", "pressure", "duration_ms")
 
 
-def _broker(hub: IotHub, device_id: str) -> bool | None:
-    return hub.client.connected
+@dataclass(frozen=True, kw_only=True)
+class IotHubBinarySensorDescription(IotHubEntityDescription, BinarySensorEntityDescription):
+    """How to read one binary sensor from the runtime."""
+
+    is_on_fn: Callable[[BrokerRuntime, str], bool | None]
+    # Momentary: on at each event, off after the configured delay (PIR, mat).
+    momentary: bool = False
 
 
-def _connectivity(hub: IotHub, device_id: str) -> bool | None:
-    state = hub.device(device_id)
+def _connectivity(runtime: BrokerRuntime, device_id: str) -> bool | None:
+    state = runtime.devices.get(device_id)
     return state.online if state else None
 
 
-def _motion(hub: IotHub, device_id: str) -> bool | None:
-    state = hub.device(device_id)
-    return state.motion if state else None
+def _event(key: str) -> Callable[[BrokerRuntime, str], bool | None]:
+    def is_on(runtime: BrokerRuntime, device_id: str) -> bool | None:
+        state = runtime.devices.get(device_id)
+        return state.event_on(key) if state else None
+
+    return is_on
 
 
-def _occupancy(hub: IotHub, device_id: str) -> bool | None:
-    state = hub.device(device_id)
-    return state.occupancy if state else None
+def _event_attributes(key: str) -> Callable[[BrokerRuntime, str], Mapping[str, Any] | None]:
+    def attributes(runtime: BrokerRuntime, device_id: str) -> Mapping[str, Any] | None:
+        state = runtime.devices.get(device_id)
+        return state.event_attributes.get(key) if state else None
 
-
-def _event_attributes(hub: IotHub, device_id: str, key: str) -> Mapping[str, Any] | None:
-    state = hub.device(device_id)
-    return state.event_attributes.get(key) if state else None
-
-
-@dataclass(frozen=True, kw_only=True)
-class IotHubBinarySensorDescription(BinarySensorEntityDescription):
-    """How to read one binary sensor from the hub."""
-
-    is_on_fn: Callable[[IotHub, str], bool | None]
-    # Event sensors carry the last event's id, source, device time...
-    event_attributes: bool = False
+    return attributes
 
 
 BROKER_CONNECTION = IotHubBinarySensorDescription(
@@ -65,7 +63,7 @@ BROKER_CONNECTION = IotHubBinarySensorDescription(
     translation_key=KEY_BROKER,
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
     entity_category=EntityCategory.DIAGNOSTIC,
-    is_on_fn=_broker,
+    is_on_fn=lambda runtime, _device_id: runtime.client.connected,
 )
 
 DEVICE_BINARY_SENSORS: dict[str, IotHubBinarySensorDescription] = {
@@ -78,19 +76,19 @@ DEVICE_BINARY_SENSORS: dict[str, IotHubBinarySensorDescription] = {
             entity_category=EntityCategory.DIAGNOSTIC,
             is_on_fn=_connectivity,
         ),
-        IotHubBinarySensorDescription(
-            key=KEY_MOTION,
-            device_class=BinarySensorDeviceClass.MOTION,
-            translation_key=KEY_MOTION,
-            is_on_fn=_motion,
-            event_attributes=True,
-        ),
-        IotHubBinarySensorDescription(
-            key=KEY_OCCUPANCY,
-            device_class=BinarySensorDeviceClass.OCCUPANCY,
-            translation_key=KEY_OCCUPANCY,
-            is_on_fn=_occupancy,
-            event_attributes=True,
+        *(
+            IotHubBinarySensorDescription(
+                key=key,
+                translation_key=key,
+                device_class=device_class,
+                is_on_fn=_event(key),
+                attributes_fn=_event_attributes(key),
+                momentary=True,
+            )
+            for key, device_class in (
+                (KEY_MOTION, BinarySensorDeviceClass.MOTION),
+                (KEY_OCCUPANCY, BinarySensorDeviceClass.OCCUPANCY),
+            )
         ),
     )
 }
@@ -116,35 +114,40 @@ class IotHubBinarySensor(IotHubEntity, BinarySensorEntity, RestoreEntity):
     """An on/off state of a device or of the broker connection."""
 
     entity_description: IotHubBinarySensorDescription
+    _restored_attributes: Mapping[str, Any] | None = None
 
     async def async_added_to_hass(self) -> None:
         """Restore the last state so nothing is unknown after a restart."""
         await super().async_added_to_hass()
         if (
-            self._attr_is_on is None
-            and self.device_id != HUB_DEVICE
-            and (last := await self.async_get_last_state()) is not None
-            and last.state in ("on", "off")
+            self._attr_is_on is not None
+            or self.device_id == HUB_DEVICE
+            or (last := await self.async_get_last_state()) is None
+            or last.state not in (STATE_ON, STATE_OFF)
         ):
-            self._attr_is_on = last.state == "on"
-            if self.entity_description.event_attributes:
-                self._attr_extra_state_attributes = {
-                    key: value for key, value in last.attributes.items() if key in EVENT_ATTRIBUTES
-                }
+            return
+        description = self.entity_description
+        if not description.momentary:
+            self._attr_is_on = last.state == STATE_ON
+            return
+        # Momentary: "on" only while its off delay runs (the runtime re-arms it).
+        self._attr_is_on = last.state == STATE_ON and self.runtime.restore_momentary(
+            self.device_id, description.key, last.last_changed
+        )
+        self._restored_attributes = {
+            key: value for key, value in last.attributes.items() if key in EVENT_ATTRIBUTES
+        }
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The last event's id, source, time...: from the runtime, else as restored."""
+        return super().extra_state_attributes or self._restored_attributes
 
     def _refresh(self) -> bool:
-        description = self.entity_description
-        is_on = description.is_on_fn(self.hub, self.device_id)
-        attributes = (
-            _event_attributes(self.hub, self.device_id, description.key)
-            if description.event_attributes
-            else None
-        )
-        if is_on is None or (is_on == self._attr_is_on and attributes is None):
+        is_on = self.entity_description.is_on_fn(self.runtime, self.device_id)
+        if is_on is None:
             return False
-        if is_on == self._attr_is_on and attributes == self._attr_extra_state_attributes:
-            return False
+        # A new event with the same on/off state still changes its attributes.
+        changed = is_on != self._attr_is_on or self.entity_description.momentary
         self._attr_is_on = is_on
-        if attributes is not None:
-            self._attr_extra_state_attributes = dict(attributes)
-        return True
+        return changed

@@ -26,7 +26,6 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .broker.connection import async_test_connection, new_client_id
-from .broker.runtime import IotHubConfigEntry
 from .const import (
     CONF_AVAILABILITY_GRACE,
     CONF_CA_PEM,
@@ -54,6 +53,7 @@ from .const import (
 from .core.local.topics import DEFAULT_BASES, valid_base
 from .core.mqtt.errors import ConnectFailure
 from .core.mqtt.settings import Protocol, TlsMode, Transport
+from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry
 
 # Errors that belong to the TLS step (the user fixes them there).
 TLS_FAILURES = {
@@ -131,7 +131,7 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add an MQTT broker to IoT Hub."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
@@ -230,6 +230,7 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._get_reconfigure_entry(), data=self._data
             )
         self._data[CONF_CLIENT_ID] = new_client_id()
+        self._data[CONF_KIND] = EntryKind.BROKER.value
         return self.async_create_entry(
             title=f"{self._data[CONF_HOST]}:{self._data[CONF_PORT]}", data=self._data
         )

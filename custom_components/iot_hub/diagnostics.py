@@ -6,20 +6,50 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .broker.runtime import IotHubConfigEntry
+from .broker.runtime import BrokerRuntime
 from .const import CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM
+from .runtime import IotHubConfigEntry
 
 TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM}
+
+
+def _broker(runtime: BrokerRuntime) -> dict[str, Any]:
+    """Describe a broker entry's connection, routing, rejections, alerts and devices."""
+    client = runtime.client
+    stats = client.stats
+    return {
+        "connected": client.connected,
+        "available": runtime.available,
+        "subscriptions": client.subscriptions,
+        "families": {family.value: base for family, base in runtime.router.bases.items()},
+        "client": {
+            "connects": stats.connects,
+            "connection_losses": stats.connection_losses,
+            "failed_attempts": stats.failed_attempts,
+            "messages_received": stats.messages_received,
+            "messages_published": stats.messages_published,
+            "undecodable_topics": stats.undecodable_topics,
+            "last_error": stats.last_error,
+        },
+        "early_messages_dropped": runtime.early_dropped,
+        "unrouted_messages": runtime.unrouted,
+        **runtime.quarantine.diagnostics(),
+        **runtime.alerts.diagnostics(),
+        "fleet": runtime.devices.fleet(),
+        "devices": runtime.devices.diagnostics(),
+    }
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: IotHubConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry's settings (redacted) and the hub's runtime counters."""
+    """Return the entry's settings (redacted) and what its runtime knows."""
+    runtime = entry.runtime_data
     return {
         "entry": {
+            "version": f"{entry.version}.{entry.minor_version}",
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": dict(entry.options),
         },
-        "hub": entry.runtime_data.diagnostics(),
+        "runtime": _broker(runtime) if isinstance(runtime, BrokerRuntime) else {},
     }

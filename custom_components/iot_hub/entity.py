@@ -1,13 +1,29 @@
-"""Base entity of IoT Hub, and how platforms add entities as devices report."""
+"""Base entity and entity description of IoT Hub, and how platforms add entities."""
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .broker.runtime import IotHub, IotHubConfigEntry
+from .broker.runtime import BrokerRuntime
 from .const import HUB_DEVICE
+from .identifiers import entity_unique_id
+from .runtime import IotHubConfigEntry
+
+type AttributesFn = Callable[[BrokerRuntime, str], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IotHubEntityDescription(EntityDescription):
+    """What every IoT Hub entity description has beside Home Assistant's fields."""
+
+    # Extra state attributes, from the runtime and the device id.
+    attributes_fn: AttributesFn | None = None
+    # The runtime notifies changes under this key (defaults to `key`).
+    listen_key: str | None = None
 
 
 class IotHubEntity(Entity):
@@ -15,31 +31,40 @@ class IotHubEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    entity_description: IotHubEntityDescription
 
-    def __init__(self, hub: IotHub, device_id: str, description: EntityDescription) -> None:
-        self.hub = hub
+    def __init__(
+        self, runtime: BrokerRuntime, device_id: str, description: IotHubEntityDescription
+    ) -> None:
+        self.runtime = runtime
         self.device_id = device_id
         self.entity_description = description
-        self._attr_unique_id = f"{hub.entry_id}_{device_id}_{description.key}"
-        self._attr_device_info = hub.device_info(device_id)
+        self._attr_unique_id = entity_unique_id(runtime.entry_id, device_id, description.key)
+        self._attr_device_info = runtime.device_info(device_id)
         # Created from a message: carry its state from the start (nothing to write yet).
-        self._attr_available = hub.entity_available(device_id, description.key)
+        self._attr_available = runtime.entity_available(device_id, description.key)
         self._refresh()
 
     async def async_added_to_hass(self) -> None:
         """Follow the value once the entity is in Home Assistant."""
         await super().async_added_to_hass()
+        description = self.entity_description
         self.async_on_remove(
-            self.hub.async_add_listener(
-                self.device_id,
-                getattr(self.entity_description, "listen_key", None) or self.entity_description.key,
-                self._handle_update,
+            self.runtime.listeners.add(
+                self.device_id, description.listen_key or description.key, self._handle_update
             )
         )
 
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Attributes the description computes (None for most entities)."""
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes_fn(self.runtime, self.device_id)
+
     @callback
     def _handle_update(self) -> None:
-        available = self.hub.entity_available(self.device_id, self.entity_description.key)
+        available = self.runtime.entity_available(self.device_id, self.entity_description.key)
         # Writing an unchanged state costs more than the rest of the message path.
         changed = self._refresh()
         if available != self._attr_available:
@@ -47,39 +72,42 @@ class IotHubEntity(Entity):
             self._attr_available = available
             changed = True
         if changed:
-            if (context := self.hub.message_context()) is not None:
+            if (context := self.runtime.listeners.message_context()) is not None:
                 self.async_set_context(context)
             self.async_write_ha_state()
 
     def _refresh(self) -> bool:
-        """Take the hub's latest value; return whether the state changed."""
+        """Take the runtime's latest value; return whether the state changed."""
         raise NotImplementedError
 
 
 @callback
-def async_setup_device_entities[D: EntityDescription](
+def async_setup_device_entities[D: IotHubEntityDescription](
     entry: IotHubConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     domain: str,
     descriptions: Mapping[str, D],
-    entity_class: Callable[[IotHub, str, D], IotHubEntity],
+    entity_class: Callable[[BrokerRuntime, str, D], IotHubEntity],
     *,
     hub_descriptions: tuple[D, ...] = (),
 ) -> None:
     """Add hub entities and restored device entities; add new ones as devices report."""
-    hub = entry.runtime_data
-    entities = [entity_class(hub, HUB_DEVICE, description) for description in hub_descriptions]
-    for device_id, key in hub.restored_entities(domain, descriptions):
-        hub.mark_known(device_id, key)
-        entities.append(entity_class(hub, device_id, descriptions[key]))
+    runtime = entry.runtime_data
+    if not isinstance(runtime, BrokerRuntime):
+        return
+    entities = [entity_class(runtime, HUB_DEVICE, description) for description in hub_descriptions]
+    entities.extend(
+        entity_class(runtime, device_id, descriptions[key])
+        for device_id, key in runtime.devices.restored_entities(domain, descriptions)
+    )
     async_add_entities(entities)
 
     @callback
-    def add_new(device_id: str, keys: set[str]) -> None:
+    def add_new(device_id: str, keys: frozenset[str]) -> None:
         async_add_entities(
-            entity_class(hub, device_id, descriptions[key])
+            entity_class(runtime, device_id, descriptions[key])
             for key in sorted(keys)
             if key in descriptions
         )
 
-    entry.async_on_unload(hub.async_add_new_entities_listener(add_new))
+    entry.async_on_unload(runtime.listeners.add_new_entities(add_new))

@@ -25,114 +25,106 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .broker.runtime import KEY_FLEET, KEY_REJECTED, IotHub, IotHubConfigEntry
+from .broker.runtime import KEY_FLEET, KEY_REJECTED, BrokerRuntime
 from .core.local.device_state import KEY_FIRMWARE, KEY_LAST_SEEN
-from .entity import IotHubEntity, async_setup_device_entities
+from .entity import IotHubEntity, IotHubEntityDescription, async_setup_device_entities
+from .runtime import IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
 
 type Value = StateType | datetime
 
 
-def _metric(hub: IotHub, device_id: str, key: str) -> Value:
-    return hub.value(device_id, key)
+@dataclass(frozen=True, kw_only=True)
+class IotHubSensorDescription(IotHubEntityDescription, SensorEntityDescription):
+    """How to read one sensor's value from the runtime."""
+
+    value_fn: Callable[[BrokerRuntime, str], Value]
 
 
-def _last_seen(hub: IotHub, device_id: str, key: str) -> Value:
-    state = hub.device(device_id)
+def _metric(key: str) -> Callable[[BrokerRuntime, str], Value]:
+    def value(runtime: BrokerRuntime, device_id: str) -> Value:
+        state = runtime.devices.get(device_id)
+        return state.values.get(key) if state else None
+
+    return value
+
+
+def _last_seen(runtime: BrokerRuntime, device_id: str) -> Value:
+    state = runtime.devices.get(device_id)
     return state.last_seen if state else None
 
 
-def _device_time(hub: IotHub, device_id: str) -> Mapping[str, Any] | None:
-    state = hub.device(device_id)
+def _device_time(runtime: BrokerRuntime, device_id: str) -> Mapping[str, Any] | None:
+    state = runtime.devices.get(device_id)
     if state is None or state.device_time is None:
         return None
     return {"device_time": state.device_time.isoformat()}
 
 
-def _firmware(hub: IotHub, device_id: str, key: str) -> Value:
-    state = hub.device(device_id)
+def _firmware(runtime: BrokerRuntime, device_id: str) -> Value:
+    state = runtime.devices.get(device_id)
     return str(state.firmware) if state and state.firmware is not None else None
 
 
-def _rejected(hub: IotHub, device_id: str, key: str) -> Value:
-    return sum(hub.rejections.values())
+def _fleet(which: str) -> Callable[[BrokerRuntime, str], Value]:
+    return lambda runtime, _device_id: runtime.devices.fleet()[which]
 
 
-def _fleet(hub: IotHub, device_id: str, key: str) -> Value:
-    return hub.fleet()[key.removeprefix("devices_")]
-
-
-@dataclass(frozen=True, kw_only=True)
-class IotHubSensorDescription(SensorEntityDescription):
-    """How to read one sensor's value from the hub."""
-
-    value_fn: Callable[[IotHub, str, str], Value] = _metric
-    attributes_fn: Callable[[IotHub, str], Mapping[str, Any] | None] | None = None
-    # The hub notifies changes under this key (defaults to `key`).
-    listen_key: str | None = None
-
-
-def _measurement(key: str, **kwargs: Any) -> IotHubSensorDescription:
+def _measurement(
+    key: str,
+    unit: str | None,
+    device_class: SensorDeviceClass | None = None,
+    precision: int | None = None,
+) -> IotHubSensorDescription:
     return IotHubSensorDescription(
-        key=key, translation_key=key, state_class=SensorStateClass.MEASUREMENT, **kwargs
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=precision,
+        value_fn=_metric(key),
     )
 
 
-def _health(key: str, **kwargs: Any) -> IotHubSensorDescription:
-    return _measurement(key, entity_category=EntityCategory.DIAGNOSTIC, **kwargs)
+def _health(
+    key: str, unit: str, device_class: SensorDeviceClass | None, *, enabled: bool
+) -> IotHubSensorDescription:
+    return IotHubSensorDescription(
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=enabled,
+        value_fn=_metric(key),
+    )
 
 
 DEVICE_SENSORS: dict[str, IotHubSensorDescription] = {
     description.key: description
     for description in (
-        _measurement(
-            "temperature",
-            device_class=SensorDeviceClass.TEMPERATURE,
-            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-            suggested_display_precision=1,
-        ),
-        _measurement(
-            "humidity",
-            device_class=SensorDeviceClass.HUMIDITY,
-            native_unit_of_measurement=PERCENTAGE,
-            suggested_display_precision=0,
-        ),
-        _measurement(
-            "pressure",
-            device_class=SensorDeviceClass.ATMOSPHERIC_PRESSURE,
-            native_unit_of_measurement=UnitOfPressure.HPA,
-            suggested_display_precision=1,
-        ),
-        _measurement("heart_rate", native_unit_of_measurement="bpm"),
-        _measurement("spo2", native_unit_of_measurement=PERCENTAGE),
+        _measurement("temperature", UnitOfTemperature.CELSIUS, SensorDeviceClass.TEMPERATURE, 1),
+        _measurement("humidity", PERCENTAGE, SensorDeviceClass.HUMIDITY, 0),
+        _measurement("pressure", UnitOfPressure.HPA, SensorDeviceClass.ATMOSPHERIC_PRESSURE, 1),
+        _measurement("heart_rate", "bpm"),
+        _measurement("spo2", PERCENTAGE),
         _measurement(
             "glucose",
-            device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
-            native_unit_of_measurement=UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER,
+            UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER,
+            SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         ),
-        _health(
-            "battery",
-            device_class=SensorDeviceClass.BATTERY,
-            native_unit_of_measurement=PERCENTAGE,
-        ),
+        _health("battery", PERCENTAGE, SensorDeviceClass.BATTERY, enabled=True),
         _health(
             "rssi",
-            device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-            native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-            entity_registry_enabled_default=False,
+            SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+            SensorDeviceClass.SIGNAL_STRENGTH,
+            enabled=False,
         ),
-        _health(
-            "signal_quality",
-            native_unit_of_measurement=PERCENTAGE,
-            entity_registry_enabled_default=False,
-        ),
-        _health(
-            "uptime",
-            device_class=SensorDeviceClass.DURATION,
-            native_unit_of_measurement=UnitOfTime.SECONDS,
-            entity_registry_enabled_default=False,
-        ),
+        _health("signal_quality", PERCENTAGE, None, enabled=False),
+        _health("uptime", UnitOfTime.SECONDS, SensorDeviceClass.DURATION, enabled=False),
         IotHubSensorDescription(
             key=KEY_LAST_SEEN,
             translation_key=KEY_LAST_SEEN,
@@ -157,18 +149,18 @@ HUB_SENSORS: tuple[IotHubSensorDescription, ...] = (
         translation_key=KEY_REJECTED,
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=_rejected,
-        attributes_fn=lambda hub, _device_id: dict(hub.rejections),
+        value_fn=lambda runtime, _device_id: runtime.quarantine.total,
+        attributes_fn=lambda runtime, _device_id: dict(runtime.quarantine.counts),
     ),
     *(
         IotHubSensorDescription(
-            key=key,
-            translation_key=key,
+            key=f"devices_{which}",
+            translation_key=f"devices_{which}",
             state_class=SensorStateClass.MEASUREMENT,
-            value_fn=_fleet,
+            value_fn=_fleet(which),
             listen_key=KEY_FLEET,
         )
-        for key in ("devices_total", "devices_online", "devices_offline")
+        for which in ("total", "online", "offline")
     ),
 )
 
@@ -200,16 +192,8 @@ class IotHubSensor(IotHubEntity, RestoreSensor):
         if self._attr_native_value is None and (last := await self.async_get_last_sensor_data()):
             self._attr_native_value = last.native_value
 
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Per-reason counts of the rejection counter; the device's clock on last seen."""
-        if (attributes_fn := self.entity_description.attributes_fn) is None:
-            return None
-        return attributes_fn(self.hub, self.device_id)
-
     def _refresh(self) -> bool:
-        description = self.entity_description
-        value = description.value_fn(self.hub, self.device_id, description.key)
+        value = self.entity_description.value_fn(self.runtime, self.device_id)
         if value is None or value == self._attr_native_value:
             return False
         self._attr_native_value = value

@@ -1,4 +1,4 @@
-"""What IoT Hub knows about one device, and how messages change it."""
+"""What IoT Hub knows about one device, and how decoded messages change it."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,6 +81,8 @@ class DeviceState:
         """Take a status report; return the keys whose state changed."""
         was_online = self.online
         self.status = status.status
+        if status.device_time is not None:
+            self.device_time = status.device_time
         changed = {key for key, value in status.values.items() if self.values.get(key) != value}
         self.values.update(status.values)
         if self.online != was_online:
@@ -101,6 +103,24 @@ class DeviceState:
         self.occupancy = True
         self.event_attributes[KEY_OCCUPANCY] = attributes
         return KEY_OCCUPANCY
+
+    def event_on(self, key: str) -> bool | None:
+        """Whether the momentary state `key` (motion or occupancy) is on."""
+        return self.motion if key == KEY_MOTION else self.occupancy
+
+    def restore_event(self, key: str) -> None:
+        """Take back a momentary state that was on before a restart."""
+        if key == KEY_MOTION:
+            self.motion = True
+        else:
+            self.occupancy = True
+
+    def end_event(self, key: str) -> None:
+        """Turn a momentary state off (its off delay passed)."""
+        if key == KEY_MOTION:
+            self.motion = False
+        else:
+            self.occupancy = False
 
     def diagnostics(self) -> dict[str, Any]:
         """State for the diagnostics download."""

@@ -1,0 +1,153 @@
+"""The devices one broker entry knows: their state, entities, registry entries and fleet."""
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
+
+from ..const import HUB_DEVICE
+from ..core.local.device_state import (
+    KEY_CONNECTIVITY,
+    KEY_FIRMWARE,
+    KEY_LAST_SEEN,
+    MANUFACTURERS,
+    DeviceState,
+)
+from ..core.local.dht11 import DHT11_DEVICE_ID
+from ..identifiers import device_id_of, device_identifier, split_unique_id
+
+# Keys every device gets on its first message.
+BASE_KEYS = frozenset({KEY_CONNECTIVITY, KEY_LAST_SEEN})
+
+
+class DeviceBook:
+    """Device states and which entities exist for them, for one entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self.hass = hass
+        self.entry_id = entry_id
+        self.states: dict[str, DeviceState] = {}
+        self.hub_device_id: str | None = None
+        self._entity_keys: dict[str, set[str]] = defaultdict(set)
+
+    def get(self, device_id: str) -> DeviceState | None:
+        """State of a device, if known."""
+        return self.states.get(device_id)
+
+    def entity_keys(self, device_id: str) -> Collection[str]:
+        """Keys of the device's existing entities."""
+        return self._entity_keys.get(device_id, ())
+
+    @callback
+    def restore(self) -> None:
+        """Know the devices seen before this start (from the device registry)."""
+        registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(registry, self.entry_id):
+            if (device_id := device_id_of(self.entry_id, device.identifiers)) is not None:
+                self.states.setdefault(device_id, DeviceState(device_id))
+
+    def restored_entities(self, domain: str, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """(device_id, key) of this entry's registered entities of `domain`; marks them known."""
+        keys = tuple(keys)
+        found = []
+        registry = er.async_get(self.hass)
+        for entry in er.async_entries_for_config_entry(registry, self.entry_id):
+            if entry.domain != domain:
+                continue
+            split = split_unique_id(self.entry_id, entry.unique_id, keys)
+            if split is not None and split[0] != HUB_DEVICE:
+                self._entity_keys[split[0]].add(split[1])
+                found.append(split)
+        return found
+
+    @callback
+    def seen(self, device_id: str, now: datetime) -> tuple[DeviceState, set[str], bool]:
+        """Record a message of the device: its state, the keys that changed, whether new."""
+        state = self.states.get(device_id)
+        new = state is None
+        if state is None:
+            state = self.states[device_id] = DeviceState(device_id)
+        return state, state.seen(now), new
+
+    def new_keys(self, state: DeviceState, keys: Collection[str]) -> frozenset[str]:
+        """Keys of the device that have no entity yet (recorded as existing from now on)."""
+        known = self._entity_keys[state.device_id]
+        firmware = state.firmware is not None
+        # Nearly every message: nothing new (checked without building sets).
+        if (
+            known.issuperset(keys)
+            and known.issuperset(BASE_KEYS)
+            and (not firmware or KEY_FIRMWARE in known)
+        ):
+            return frozenset()
+        new = (BASE_KEYS | set(keys) | ({KEY_FIRMWARE} if firmware else set())) - known
+        known.update(new)
+        return frozenset(new)
+
+    def has_entities(self, device_id: str) -> bool:
+        """Whether any entity exists for the device."""
+        return bool(self._entity_keys.get(device_id))
+
+    @callback
+    def forget(self, device_id: str) -> None:
+        """Drop a device the user deleted; it comes back if it publishes again."""
+        self.states.pop(device_id, None)
+        self._entity_keys.pop(device_id, None)
+
+    def device_info(self, device_id: str) -> DeviceInfo:
+        """Registry information of a device seen on the broker."""
+        info = DeviceInfo(
+            identifiers={device_identifier(self.entry_id, device_id)},
+            name="DHT11" if device_id == DHT11_DEVICE_ID else device_id,
+        )
+        if (state := self.states.get(device_id)) is not None:
+            if state.model is not None:
+                info["model"] = str(state.model)
+                if (manufacturer := MANUFACTURERS.get(state.model)) is not None:
+                    info["manufacturer"] = manufacturer
+            if state.firmware is not None:
+                info["sw_version"] = str(state.firmware)
+        if self.hub_device_id is not None:
+            info["via_device_id"] = self.hub_device_id
+        return info
+
+    @callback
+    def sync_registry(self, device_id: str) -> None:
+        """Push a newly learned model/firmware to an existing registry device."""
+        registry = dr.async_get(self.hass)
+        entry = registry.async_get_device_by_identifier(
+            device_identifier(self.entry_id, device_id), self.entry_id
+        )
+        state = self.states.get(device_id)
+        if entry is None or state is None:
+            return
+        registry.async_update_device(
+            entry.id,
+            model=str(state.model) if state.model is not None else None,
+            manufacturer=MANUFACTURERS.get(state.model) if state.model else None,
+            sw_version=state.firmware,
+        )
+
+    def fleet(self) -> dict[str, int]:
+        """Devices known, online and offline."""
+        online = sum(1 for state in self.states.values() if state.online is True)
+        offline = sum(1 for state in self.states.values() if state.online is False)
+        return {"total": len(self.states), "online": online, "offline": offline}
+
+    def silent_since(self, limit: datetime, started: datetime) -> list[str]:
+        """Mark devices heard of last before `limit` silent; return those that just went."""
+        went = []
+        for device_id, state in self.states.items():
+            if state.silent or (state.last_seen or started) > limit:
+                continue
+            state.silent = True
+            went.append(device_id)
+        return went
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Every device's state."""
+        return {device_id: state.diagnostics() for device_id, state in self.states.items()}
