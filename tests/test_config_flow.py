@@ -1,49 +1,21 @@
-"""Config flow: every path against the real broker's four listeners."""
+"""Config flow: adding a broker over plain TCP and WebSockets, duplicates, options.
+
+TLS is in test_config_flow_tls.py, reauth and reconfigure in test_config_flow_reconfigure.py.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .broker import Mosquitto
+from .config_flow_helpers import assert_no_secret, broker_form, start_broker_step, suggested_values
 from .helpers import wait_for_value
-
-DOMAIN = "iot_hub"
-
-
-def broker_form(broker: Mosquitto, port: int | None = None, **overrides: Any) -> dict[str, Any]:
-    """What a user types on the broker screen for the password listener."""
-    form: dict[str, Any] = {
-        "host": broker.host,
-        "port": port or broker.port_password,
-        "transport": "tcp",
-        "ws_path": "/mqtt",
-        "tls": "off",
-        "username": broker.username,
-        "password": broker.password,
-        "keepalive": 60,
-        "protocol": "3.1.1",
-    }
-    form.update(overrides)
-    return {key: value for key, value in form.items() if value is not None}
-
-
-async def start_broker_step(hass: HomeAssistant) -> FlowResult:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["broker"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "broker"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "broker"
-    return result
 
 
 @pytest.fixture
@@ -137,167 +109,11 @@ async def test_websockets(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
     assert result["data"]["transport"] == "websockets"
 
 
-async def _tls_step(hass: HomeAssistant, broker: Mosquitto, port: int, mode: str) -> FlowResult:
-    result = await start_broker_step(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(broker, port=port, tls=mode)
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "tls"
-    return result
-
-
-async def test_tls_custom_ca(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
-    result = await _tls_step(hass, mosquitto, mosquitto.port_tls, "custom")
-    # The wrong CA: the broker cannot be verified.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": mosquitto.pki.wrong_ca_cert_pem, "verify_ssl": True}
-    )
-    assert result["errors"] == {"base": "invalid_certificate"}
-    # Not a certificate at all.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": "not a pem", "verify_ssl": True}
-    )
-    assert result["errors"] == {"ca_pem": "invalid_ca"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": mosquitto.pki.ca_cert_pem, "verify_ssl": True}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"]["ca_pem"] == mosquitto.pki.ca_cert_pem
-    assert result["data"]["tls"] == "custom"
-
-
-async def test_tls_system_ca_insecure(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
-    result = await _tls_step(hass, mosquitto, mosquitto.port_tls, "system")
-    assert "ca_pem" not in result["data_schema"].schema
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"verify_ssl": True})
-    # Our test CA is not a system CA.
-    assert result["errors"] == {"base": "invalid_certificate"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"verify_ssl": False}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"]["verify_ssl"] is False
-
-
-async def test_tls_client_certificate(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
-    pki = mosquitto.pki
-    result = await _tls_step(hass, mosquitto, mosquitto.port_mtls, "custom")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True}
-    )
-    # The listener requires a client certificate: the handshake is cut.
-    assert result["errors"] == {"base": "tls_error"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "ca_pem": pki.ca_cert_pem,
-            "verify_ssl": True,
-            "client_cert_pem": "garbage",
-            "client_key_pem": pki.client_key_pem,
-        },
-    )
-    assert result["errors"] == {"client_cert_pem": "invalid_client_cert"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "ca_pem": pki.ca_cert_pem,
-            "verify_ssl": True,
-            "client_cert_pem": pki.client_cert_pem,
-            "client_key_pem": pki.client_key_pem,
-        },
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    entry = result["result"]
-    await hass.async_block_till_done()
-    assert entry.runtime_data.client.connected
-    key_file = entry.runtime_data.tls_dir / "client.key"
-    assert key_file.stat().st_mode & 0o777 == 0o600
-    # Removing the entry deletes the key material.
-    assert await hass.config_entries.async_remove(entry.entry_id)
-    await hass.async_block_till_done()
-    assert not key_file.exists()
-
-
 async def test_same_broker_and_user_refused(
     hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
 ) -> None:
     make_entry()
     result = await start_broker_step(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto)
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-
-
-async def test_reauth(
-    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
-) -> None:
-    entry = make_entry(password="old")
-    result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "reauth_confirm"
-    assert result["description_placeholders"]["broker"] == f"127.0.0.1:{mosquitto.port_password}"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"username": "iot", "password": "still-wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"username": "iot", "password": mosquitto.password}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
-    assert entry.data["password"] == mosquitto.password
-    await hass.async_block_till_done()
-
-
-async def test_reconfigure_keeps_client_id(
-    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
-) -> None:
-    entry = make_entry()
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, port=mosquitto.port_tls, tls="custom")
-    )
-    assert result["step_id"] == "tls"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": mosquitto.pki.ca_cert_pem, "verify_ssl": True}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()
-    assert entry.data["port"] == mosquitto.port_tls
-    assert entry.data["client_id"] == "iot_hub-0123456789"
-    assert entry.runtime_data.client.connected
-    assert entry.runtime_data.client.settings.tls.ca_pem == mosquitto.pki.ca_cert_pem
-
-
-async def test_reconfigure_errors_and_back_to_plain(
-    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
-) -> None:
-    entry = make_entry(tls="custom", port=mosquitto.port_tls, ca_pem=mosquitto.pki.ca_cert_pem)
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, password="bad")
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto)
-    )
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.data["tls"] == "off"
-    assert entry.data["ca_pem"] is None
-    await hass.async_block_till_done()
-
-
-async def test_reconfigure_onto_another_entry_refused(
-    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
-) -> None:
-    make_entry()
-    other = make_entry(port=mosquitto.port_ws, transport="websockets")
-    result = await other.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], broker_form(mosquitto)
     )
@@ -343,9 +159,22 @@ async def test_options_flow_reloads_with_new_options(
     assert set(hub.client.subscriptions) == {
         "home/dht11/sensor/data",
         "home/dht11/status",
+        "home/dht11/incidents",
         "iot/sensors/+/data",
         "iot/devices/+/status",
         "iot/alerts/+",
     }
     await mosquitto.publish("home/dht11/sensor/data", '{"temperature":19,"humidity":45}')
     await wait_for_value(hass, "sensor.dht11_temperature", "19.0")
+
+
+async def test_options_form_carries_no_secret(
+    hass: HomeAssistant, mosquitto: Mosquitto, make_entry: Callable[..., MockConfigEntry]
+) -> None:
+    pki = mosquitto.pki
+    entry = make_entry(client_cert_pem=pki.client_cert_pem, client_key_pem=pki.client_key_pem)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "init"
+    assert_no_secret(result, mosquitto.password, pki.client_key_pem)
+    # Options hold topics and timings only: nothing of the connection is suggested.
+    assert not {"password", "client_key_pem", "username"} & set(suggested_values(result))

@@ -2,7 +2,9 @@
 
 import logging
 import shutil
+from types import MappingProxyType
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -11,6 +13,8 @@ from homeassistant.helpers.typing import ConfigType
 from .broker.runtime import BrokerRuntime
 from .const import DOMAIN
 from .identifiers import device_id_of
+from .incidents.rules import default_rule_subentries
+from .incidents.store import IncidentStore
 from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry, IotHubRuntime
 from .services import async_setup_services
 
@@ -51,7 +55,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bo
         runtime.devices.hub_device_id = hub.id
     await hass.config_entries.async_forward_entry_setups(entry, runtime.platforms)
     await runtime.async_platforms_ready()
+    # Options and rules (subentries): a change takes effect at once.
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: IotHubConfigEntry) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bool:
@@ -60,9 +70,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> None:
-    """Delete the files written for this entry (TLS material)."""
+    """Delete the files written for this entry (TLS material) and its incidents."""
     entry_dir = hass.config.path(".storage", DOMAIN, entry.entry_id)
     await hass.async_add_executor_job(shutil.rmtree, entry_dir, True)
+    await IncidentStore(hass, entry.entry_id).async_remove()
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bool:
@@ -78,6 +89,20 @@ async def async_migrate_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> 
             entry, data={**entry.data, CONF_KIND: EntryKind.BROKER.value}, minor_version=2
         )
         _LOGGER.debug("Migrated IoT Hub entry %s to version 1.2", entry.title)
+    if entry.minor_version < 3:
+        # 1.3: incident rules are subentries; a broker starts with the default ones.
+        for subentry in default_rule_subentries():
+            hass.config_entries.async_add_subentry(
+                entry,
+                ConfigSubentry(
+                    data=MappingProxyType(dict(subentry["data"])),
+                    subentry_type=subentry["subentry_type"],
+                    title=subentry["title"],
+                    unique_id=None,
+                ),
+            )
+        hass.config_entries.async_update_entry(entry, minor_version=3)
+        _LOGGER.debug("Migrated IoT Hub entry %s to version 1.3", entry.title)
     return True
 
 

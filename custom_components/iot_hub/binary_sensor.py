@@ -21,6 +21,7 @@ from .broker.runtime import KEY_BROKER, BrokerRuntime
 from .const import HUB_DEVICE
 from .core.local.device_state import KEY_CONNECTIVITY, KEY_MOTION, KEY_OCCUPANCY
 from .entity import IotHubEntity, IotHubEntityDescription, async_setup_device_entities
+from .incidents.manager import KEY_INCIDENT
 from .runtime import IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -35,11 +36,47 @@ class IotHubBinarySensorDescription(IotHubEntityDescription, BinarySensorEntityD
     is_on_fn: Callable[[BrokerRuntime, str], bool | None]
     # Momentary: on at each event, off after the configured delay (PIR, mat).
     momentary: bool = False
+    # Written whenever notified (its attributes change without its state).
+    always_write: bool = False
 
 
 def _connectivity(runtime: BrokerRuntime, device_id: str) -> bool | None:
     state = runtime.devices.get(device_id)
     return state.online if state else None
+
+
+def _offline_since(runtime: BrokerRuntime, device_id: str) -> Mapping[str, Any] | None:
+    """Tell when an offline device was last heard (absent while online: no write per message)."""
+    state = runtime.devices.get(device_id)
+    if state is None or state.online is not False or state.last_seen is None:
+        return None
+    return {"last_seen": state.last_seen.isoformat()}
+
+
+def _incident_on(runtime: BrokerRuntime, device_id: str) -> bool:
+    return bool(runtime.incidents.for_device(device_id))
+
+
+def _incident_attributes(runtime: BrokerRuntime, device_id: str) -> Mapping[str, Any] | None:
+    """Describe the most severe open incident of the device (newest first among equals)."""
+    incidents = runtime.incidents.for_device(device_id)
+    if not incidents:
+        return None
+    top = incidents[0]
+    return {
+        "incident_id": top.id,
+        "severity": top.severity.value,
+        "status": top.status.value,
+        "kind": top.kind.value,
+        "metric": top.metric,
+        "value": top.value,
+        "threshold": top.threshold,
+        "message": top.message,
+        "opened_at": top.opened_at.isoformat(),
+        "acknowledged_by": top.acknowledged_by,
+        "acknowledged_at": top.acknowledged_at.isoformat() if top.acknowledged_at else None,
+        "open_incidents": len(incidents),
+    }
 
 
 def _event(key: str) -> Callable[[BrokerRuntime, str], bool | None]:
@@ -75,6 +112,16 @@ DEVICE_BINARY_SENSORS: dict[str, IotHubBinarySensorDescription] = {
             device_class=BinarySensorDeviceClass.CONNECTIVITY,
             entity_category=EntityCategory.DIAGNOSTIC,
             is_on_fn=_connectivity,
+            attributes_fn=_offline_since,
+        ),
+        IotHubBinarySensorDescription(
+            key=KEY_INCIDENT,
+            translation_key=KEY_INCIDENT,
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            is_on_fn=_incident_on,
+            attributes_fn=_incident_attributes,
+            # A new incident under one already open changes the attributes only.
+            always_write=True,
         ),
         *(
             IotHubBinarySensorDescription(
@@ -148,6 +195,7 @@ class IotHubBinarySensor(IotHubEntity, BinarySensorEntity, RestoreEntity):
         if is_on is None:
             return False
         # A new event with the same on/off state still changes its attributes.
-        changed = is_on != self._attr_is_on or self.entity_description.momentary
+        description = self.entity_description
+        changed = is_on != self._attr_is_on or description.momentary or description.always_write
         self._attr_is_on = is_on
         return changed

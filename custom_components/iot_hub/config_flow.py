@@ -5,9 +5,11 @@ from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
+    ConfigSubentryFlow,
+    OptionsFlow,
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import callback
@@ -37,6 +39,7 @@ from .const import (
     CONF_KEEPALIVE,
     CONF_OFFLINE_TIMEOUT,
     CONF_PROTOCOL,
+    CONF_PUBLISH_INCIDENTS,
     CONF_TLS,
     CONF_TRANSPORT,
     CONF_WS_PATH,
@@ -53,6 +56,13 @@ from .const import (
 from .core.local.topics import DEFAULT_BASES, valid_base
 from .core.mqtt.errors import ConnectFailure
 from .core.mqtt.settings import Protocol, TlsMode, Transport
+from .incidents.rules import (
+    SUBENTRY_OFFLINE_RULE,
+    SUBENTRY_RULE,
+    OfflineRuleSubentryFlow,
+    RuleSubentryFlow,
+    default_rule_subentries,
+)
 from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry
 
 # Errors that belong to the TLS step (the user fixes them there).
@@ -65,6 +75,11 @@ TLS_FAILURES = {
 # Optional fields are stored explicitly as None: entry matching needs the key.
 OPTIONAL_BROKER_FIELDS = (CONF_USERNAME, CONF_PASSWORD)
 OPTIONAL_TLS_FIELDS = (CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM)
+# Stored secrets never go back to the browser. The reconfigure form shows this in the
+# password field instead (as Home Assistant's MQTT integration does); sent back untouched,
+# or the field left empty, it keeps the stored password. The key field is left empty.
+KEEP_PASSWORD = "__**password_not_changed**__"  # noqa: S105 (a placeholder, not a password)
+SECRET_FIELDS = (CONF_PASSWORD, CONF_CLIENT_KEY_PEM)
 
 _PEM = TextSelector(TextSelectorConfig(multiline=True))
 
@@ -131,10 +146,21 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add an MQTT broker to IoT Hub."""
 
     VERSION = 1
-    MINOR_VERSION = 2
+    MINOR_VERSION = 3
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
+        # The secrets of the entry being reconfigured: kept when left empty, never shown.
+        self._stored_secrets: dict[str, Any] = {}
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry[Any]
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Incident rules: thresholds and offline, added and edited on the entry's page."""
+        return {SUBENTRY_RULE: RuleSubentryFlow, SUBENTRY_OFFLINE_RULE: OfflineRuleSubentryFlow}
 
     @staticmethod
     @callback
@@ -158,7 +184,24 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change any connection setting of an existing broker."""
         if user_input is None:
             self._data = dict(self._get_reconfigure_entry().data)
+            self._stored_secrets = {key: self._data.get(key) for key in SECRET_FIELDS}
         return await self._broker_step("reconfigure", user_input)
+
+    def _suggested(self) -> dict[str, Any]:
+        """Return the flow's values to pre-fill, without the stored secrets.
+
+        What the user typed in this flow may be shown back to them; the stored password
+        becomes the placeholder and the stored key is left out.
+        """
+        suggested = {
+            key: value
+            for key, value in self._data.items()
+            if key not in SECRET_FIELDS
+            or (value is not None and value != self._stored_secrets.get(key))
+        }
+        if self._stored_secrets.get(CONF_PASSWORD) is not None:
+            suggested.setdefault(CONF_PASSWORD, KEEP_PASSWORD)
+        return suggested
 
     async def _broker_step(
         self, step_id: str, user_input: dict[str, Any] | None
@@ -167,6 +210,10 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             self._data.update(dict.fromkeys(OPTIONAL_BROKER_FIELDS))
             self._data.update(user_input)
+            if self._data[CONF_PASSWORD] in (None, KEEP_PASSWORD):
+                # Left empty or untouched: the stored password, if there is a user to go with.
+                stored = self._stored_secrets.get(CONF_PASSWORD)
+                self._data[CONF_PASSWORD] = stored if self._data[CONF_USERNAME] else None
             self._async_abort_entries_match(
                 {key: self._data[key] for key in (CONF_HOST, CONF_PORT, CONF_USERNAME)}
             )
@@ -179,7 +226,7 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = failure.value
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(BROKER_SCHEMA, self._data),
+            data_schema=self.add_suggested_values_to_schema(BROKER_SCHEMA, self._suggested()),
             errors=errors,
         )
 
@@ -190,12 +237,15 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             self._data.update(dict.fromkeys(OPTIONAL_TLS_FIELDS))
             self._data.update(user_input)
+            if self._data[CONF_CLIENT_CERT_PEM] and not self._data[CONF_CLIENT_KEY_PEM]:
+                # Key left empty: the stored one. Without a certificate, no key is kept.
+                self._data[CONF_CLIENT_KEY_PEM] = self._stored_secrets.get(CONF_CLIENT_KEY_PEM)
             if (failure := await async_test_connection(self.hass, self._data)) is None:
                 return self._finish()
             errors[TLS_FAILURES.get(failure, "base")] = failure.value
         return self.async_show_form(
             step_id="tls",
-            data_schema=self.add_suggested_values_to_schema(_tls_schema(mode), self._data),
+            data_schema=self.add_suggested_values_to_schema(_tls_schema(mode), self._suggested()),
             errors=errors,
         )
 
@@ -232,7 +282,9 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data[CONF_CLIENT_ID] = new_client_id()
         self._data[CONF_KIND] = EntryKind.BROKER.value
         return self.async_create_entry(
-            title=f"{self._data[CONF_HOST]}:{self._data[CONF_PORT]}", data=self._data
+            title=f"{self._data[CONF_HOST]}:{self._data[CONF_PORT]}",
+            data=self._data,
+            subentries=default_rule_subentries(),
         )
 
 
@@ -258,6 +310,7 @@ def _options_schema() -> probatio.Schema:
     fields[probatio.Required(CONF_EVENT_OFF_DELAY, default=DEFAULT_EVENT_OFF_DELAY)] = _seconds(
         1, 3600
     )
+    fields[probatio.Required(CONF_PUBLISH_INCIDENTS, default=True)] = BooleanSelector()
     fields[probatio.Required(CONF_CLEAN_SESSION, default=False)] = BooleanSelector()
     fields[probatio.Required(CONF_AVAILABILITY_GRACE, default=DEFAULT_AVAILABILITY_GRACE)] = (
         _seconds(0, 3600)
@@ -265,7 +318,7 @@ def _options_schema() -> probatio.Schema:
     return probatio.Schema(fields)
 
 
-class IotHubOptionsFlow(OptionsFlowWithReload):
+class IotHubOptionsFlow(OptionsFlow):
     """Topic families and behaviour of a broker entry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -18,6 +18,8 @@ CONF_CLIENT_ID: Final = "client_id"
 # Broker entry options (behaviour, not connection).
 CONF_CLEAN_SESSION: Final = "clean_session"
 CONF_AVAILABILITY_GRACE: Final = "availability_grace"
+# Publish incident changes on <dht11 base>/incidents and /alerts for the users' own system.
+CONF_PUBLISH_INCIDENTS: Final = "publish_incidents"
 
 DEFAULT_PORT: Final = 1883
 DEFAULT_WS_PATH: Final = "/mqtt"
@@ -49,3 +51,14 @@ def conf_enabled(family: str) -> str:
 def conf_base(family: str) -> str:
     """Option key: a topic family's base topic."""
     return f"{family}_base"
+
+
+# Fired for every phase of an incident (opened, escalated, acknowledged...).
+EVENT_INCIDENT: Final = "iot_hub_incident"
+# Fired for each motion / pressure event, for device triggers.
+EVENT_DEVICE: Final = "iot_hub_device_event"
+SERVICE_ACKNOWLEDGE_INCIDENT: Final = "acknowledge_incident"
+SERVICE_RESOLVE_INCIDENT: Final = "resolve_incident"
+ATTR_INCIDENT_ID: Final = "incident_id"
+ATTR_NOTE: Final = "note"
+ATTR_SOURCE: Final = "source"

@@ -37,6 +37,7 @@ def _broker(runtime: BrokerRuntime) -> dict[str, Any]:
         **runtime.alerts.diagnostics(),
         "fleet": runtime.devices.fleet(),
         "devices": runtime.devices.diagnostics(),
+        "incidents": runtime.incidents.diagnostics(),
     }
 
 

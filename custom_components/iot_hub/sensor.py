@@ -28,6 +28,7 @@ from homeassistant.helpers.typing import StateType
 from .broker.runtime import KEY_FLEET, KEY_REJECTED, BrokerRuntime
 from .core.local.device_state import KEY_FIRMWARE, KEY_LAST_SEEN
 from .entity import IotHubEntity, IotHubEntityDescription, async_setup_device_entities
+from .incidents.manager import KEY_INCIDENTS
 from .runtime import IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -69,6 +70,15 @@ def _firmware(runtime: BrokerRuntime, device_id: str) -> Value:
 
 def _fleet(which: str) -> Callable[[BrokerRuntime, str], Value]:
     return lambda runtime, _device_id: runtime.devices.fleet()[which]
+
+
+def _incidents_summary(runtime: BrokerRuntime, device_id: str) -> Mapping[str, Any]:
+    incidents = runtime.incidents.open_incidents()
+    highest = runtime.incidents.highest_severity()
+    return {
+        "highest_severity": highest.value if highest else None,
+        "incident_ids": [incident.id for incident in incidents],
+    }
 
 
 def _measurement(
@@ -151,6 +161,14 @@ HUB_SENSORS: tuple[IotHubSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda runtime, _device_id: runtime.quarantine.total,
         attributes_fn=lambda runtime, _device_id: dict(runtime.quarantine.counts),
+    ),
+    IotHubSensorDescription(
+        key="open_incidents",
+        translation_key="open_incidents",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda runtime, _device_id: len(runtime.incidents.open_incidents()),
+        attributes_fn=_incidents_summary,
+        listen_key=KEY_INCIDENTS,
     ),
     *(
         IotHubSensorDescription(

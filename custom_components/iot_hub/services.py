@@ -10,6 +10,7 @@ from .broker.errors import service_error
 from .broker.runtime import BrokerRuntime
 from .const import ATTR_DEVICE_ID, ATTR_PAYLOAD, DOMAIN, SERVICE_SEND_COMMAND
 from .identifiers import device_id_of
+from .incidents.actions import async_setup_incident_actions
 
 SEND_COMMAND_SCHEMA = probatio.Schema(
     {
@@ -48,3 +49,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_SEND_COMMAND, _send_command, schema=SEND_COMMAND_SCHEMA
     )
+    async_setup_incident_actions(hass)

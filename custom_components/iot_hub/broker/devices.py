@@ -19,9 +19,10 @@ from ..core.local.device_state import (
 )
 from ..core.local.dht11 import DHT11_DEVICE_ID
 from ..identifiers import device_id_of, device_identifier, split_unique_id
+from ..incidents.manager import KEY_INCIDENT
 
-# Keys every device gets on its first message.
-BASE_KEYS = frozenset({KEY_CONNECTIVITY, KEY_LAST_SEEN})
+# Keys every device gets on its first message (its incident entities too).
+BASE_KEYS = frozenset({KEY_CONNECTIVITY, KEY_LAST_SEEN, KEY_INCIDENT})
 
 
 class DeviceBook:
@@ -138,15 +139,24 @@ class DeviceBook:
         offline = sum(1 for state in self.states.values() if state.online is False)
         return {"total": len(self.states), "online": online, "offline": offline}
 
-    def silent_since(self, limit: datetime, started: datetime) -> list[str]:
+    def silent_since(self, limit: datetime, started: datetime) -> list[DeviceState]:
         """Mark devices heard of last before `limit` silent; return those that just went."""
         went = []
-        for device_id, state in self.states.items():
+        for state in self.states.values():
             if state.silent or (state.last_seen or started) > limit:
                 continue
             state.silent = True
-            went.append(device_id)
+            went.append(state)
         return went
+
+    def registry_name(self, device_id: str) -> tuple[str | None, str]:
+        """Return the device's registry id (if registered) and the name the user sees."""
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers={device_identifier(self.entry_id, device_id)}
+        )
+        if device is None:
+            return None, self.device_info(device_id).get("name") or device_id
+        return device.id, device.name_by_user or device.name or device_id
 
     def diagnostics(self) -> dict[str, Any]:
         """Every device's state."""

@@ -23,6 +23,7 @@ from ..const import (
     CONF_CLIENT_ID,
     CONF_EVENT_OFF_DELAY,
     CONF_OFFLINE_TIMEOUT,
+    CONF_PUBLISH_INCIDENTS,
     DEFAULT_AVAILABILITY_GRACE,
     DEFAULT_EVENT_OFF_DELAY,
     DEFAULT_OFFLINE_TIMEOUT,
@@ -30,7 +31,7 @@ from ..const import (
     HUB_DEVICE,
     SILENCE_CHECK_SECONDS,
 )
-from ..core.local.common import valid_device_id
+from ..core.incidents.messages import IncidentStatusEcho
 from ..core.local.decode import decode
 from ..core.local.dedup import EventDeduplicator
 from ..core.local.device_state import (
@@ -51,16 +52,18 @@ from ..core.local.models import (
     Rejection,
     Status,
 )
-from ..core.local.topics import TopicRouter
+from ..core.local.topics import Family, TopicRouter
 from ..core.mqtt.backoff import Backoff
 from ..core.mqtt.client import MqttClient
 from ..core.mqtt.errors import MqttConnectError, MqttError
 from ..identifiers import hub_identifier
+from ..incidents.manager import KEY_INCIDENT, KEY_INCIDENT_EVENT, IncidentManager
 from ..runtime import EntryKind
 from .alerts import AlertLog
+from .commands import publish_quietly, send_command
 from .connection import broker_settings
 from .devices import DeviceBook
-from .errors import command_failed, service_error, setup_error
+from .errors import setup_error
 from .families import family_bases
 from .listeners import Listeners
 from .momentary import OffTimers
@@ -74,6 +77,8 @@ KEY_BROKER = "broker_connection"
 KEY_REJECTED = "rejected_messages"
 KEY_FLEET = "fleet"
 MOMENTARY_KEYS = frozenset({KEY_MOTION, KEY_OCCUPANCY})
+INCIDENT_KEYS = frozenset({KEY_INCIDENT, KEY_INCIDENT_EVENT})
+ALWAYS_AVAILABLE = frozenset({KEY_CONNECTIVITY})
 
 type BrokerConfigEntry = ConfigEntry[BrokerRuntime]
 
@@ -82,7 +87,7 @@ class BrokerRuntime:
     """Connects one MQTT broker to Home Assistant entities."""
 
     kind: EntryKind = EntryKind.BROKER
-    platforms: tuple[Platform, ...] = (Platform.BINARY_SENSOR, Platform.SENSOR)
+    platforms: tuple[Platform, ...] = (Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR)
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
         self.hass = hass
@@ -114,6 +119,15 @@ class BrokerRuntime:
         self.listeners = Listeners()
         self.quarantine = Quarantine(self.name)
         self.alerts = AlertLog()
+        self.incidents = IncidentManager(
+            hass,
+            entry,
+            notify=self.listeners.notify,
+            publish=self._publish_incident
+            if Family.DHT11 in self.router.bases and options.get(CONF_PUBLISH_INCIDENTS, True)
+            else None,
+            device_lookup=self.devices.registry_name,
+        )
         self.unrouted = 0
         self._dedup = EventDeduplicator()
         self._early: list[tuple[str, bytes]] | None = []
@@ -142,6 +156,7 @@ class BrokerRuntime:
         self.available = True
         self._started = dt_util.utcnow()
         self.devices.restore()
+        await self.incidents.async_load()
 
     async def async_platforms_ready(self) -> None:
         """Replay what arrived while the platforms were being set up; start timers."""
@@ -162,6 +177,7 @@ class BrokerRuntime:
             self._silence_cancel()
             self._silence_cancel = None
         self._off_timers.cancel_all()
+        await self.incidents.async_stop()
         await self.client.close()
 
     # ------------------------------------------------------------ devices
@@ -196,12 +212,13 @@ class BrokerRuntime:
         events (PIR, mat) are silent by nature, so only an explicit offline
         status hides them. Connectivity is the one telling, so it always shows.
         """
-        if device_id == HUB_DEVICE:
+        if device_id == HUB_DEVICE or key in INCIDENT_KEYS:
+            # Incidents are ours, not the device's: known whatever the connection.
             return True
         if not self.available:
             return False
         state = self.devices.get(device_id)
-        if state is None or key == KEY_CONNECTIVITY:
+        if state is None or key in ALWAYS_AVAILABLE:
             return True
         if key in MOMENTARY_KEYS:
             return state.status is not DeviceStatus.OFFLINE
@@ -245,6 +262,8 @@ class BrokerRuntime:
         if isinstance(result, Rejected):
             self._reject(topic, payload, result)
             return
+        if isinstance(result, IncidentStatusEcho):
+            return  # a status publication (ours heard back, or the users' system's)
         if result.device_id == HUB_DEVICE:
             self._reject(topic, payload, Rejected(Rejection.INVALID_DEVICE_ID, HUB_DEVICE))
             return
@@ -256,8 +275,10 @@ class BrokerRuntime:
                 self._apply_event(topic, payload, result)
             elif isinstance(result, Status):
                 self._apply_status(result)
-            else:
+            elif isinstance(result, Alert):
                 self._apply_alert(topic, result)
+            else:
+                self.incidents.command(result)
         finally:
             self.listeners.end_message()
 
@@ -265,8 +286,13 @@ class BrokerRuntime:
     def _seen(self, device_id: str) -> tuple[DeviceState, set[str]]:
         state, changed, new = self.devices.seen(device_id, dt_util.utcnow())
         if new or KEY_CONNECTIVITY in changed:
-            self.listeners.notify(HUB_DEVICE, (KEY_FLEET,))
+            self._connectivity_changed(state)
         return state, changed
+
+    @callback
+    def _connectivity_changed(self, state: DeviceState) -> None:
+        self.listeners.notify(HUB_DEVICE, (KEY_FLEET,))
+        self.incidents.device_status(state.device_id, state.online is not False)
 
     @callback
     def _apply_reading(self, reading: Reading) -> None:
@@ -274,6 +300,7 @@ class BrokerRuntime:
         learned = state.learn(reading.model, reading.firmware)
         changed |= state.apply_reading(reading)
         self._publish(state, changed, reading.values.keys(), learned)
+        self.incidents.reading(reading.device_id, reading.values)
 
     @callback
     def _apply_status(self, status: Status) -> None:
@@ -281,7 +308,7 @@ class BrokerRuntime:
         learned = state.learn(None, status.firmware)
         status_changed = state.apply_status(status)
         if KEY_CONNECTIVITY in status_changed and KEY_CONNECTIVITY not in changed:
-            self.listeners.notify(HUB_DEVICE, (KEY_FLEET,))
+            self._connectivity_changed(state)
         changed |= status_changed
         self._publish(state, changed, status.values.keys(), learned)
 
@@ -297,7 +324,8 @@ class BrokerRuntime:
         )
         learned = state.model is None and state.learn(model, None)
         key = state.apply_event(event)
-        changed.add(key)
+        # The state (on/off) and the event itself (each one fires the event entity).
+        changed.update((key, f"{key}_event"))
         self._publish(state, changed, (key,), learned)
         if state.event_on(key):
             self._off_timers.schedule(event.device_id, key, self.off_delay)
@@ -306,8 +334,10 @@ class BrokerRuntime:
 
     @callback
     def _apply_alert(self, topic: str, alert: Alert) -> None:
-        # Alerts are kept for the diagnostics; incidents build on them.
+        state, changed = self._seen(alert.device_id)
+        self._publish(state, changed, (), False)
         self.alerts.add(topic, alert, dt_util.utcnow())
+        self.incidents.alert(alert.device_id, alert.level, alert.message)
 
     @callback
     def _publish(
@@ -338,11 +368,9 @@ class BrokerRuntime:
     @callback
     def _check_silence(self, now: datetime) -> None:
         """Mark devices that stayed silent for the offline timeout as offline."""
-        went = self.devices.silent_since(now - self.offline_timeout, self._started)
-        for device_id in went:
-            self.listeners.notify(device_id, self.devices.entity_keys(device_id))
-        if went:
-            self.listeners.notify(HUB_DEVICE, (KEY_FLEET,))
+        for state in self.devices.silent_since(now - self.offline_timeout, self._started):
+            self.listeners.notify(state.device_id, self.devices.entity_keys(state.device_id))
+            self._connectivity_changed(state)
 
     @callback
     def _reject(self, topic: str, payload: bytes, rejected: Rejected) -> None:
@@ -379,19 +407,17 @@ class BrokerRuntime:
     def _on_auth_failed(self, err: MqttConnectError) -> None:
         self.entry.async_start_reauth(self.hass)
 
-    # ------------------------------------------------------------ commands
-
     async def async_send_command(self, device_id: str, payload: bytes) -> None:
-        """Publish a command to a device (QoS 1, not retained); raise translated errors."""
-        if valid_device_id(device_id) is None:
-            raise service_error("invalid_device_id", device=device_id)
-        topic = self.router.command_topic(device_id)
-        if topic is None:
-            raise service_error("commands_disabled")
-        try:
-            await self.client.publish(topic, payload, qos=1, retain=False)
-        except MqttError as err:
-            raise command_failed(device_id, err) from err
+        """Publish a command to one of the broker's devices; raise translated errors."""
+        await send_command(self.client, self.router, device_id, payload)
+
+    @callback
+    def _publish_incident(self, which: str, payload: bytes) -> None:
+        """Publish an incident change on the DHT11 family's topic, in the background."""
+        if (topic := self.router.incident_topic(which)) is not None:
+            self.entry.async_create_background_task(
+                self.hass, publish_quietly(self.client, topic, payload), f"iot_hub {which}"
+            )
 
     @property
     def early_dropped(self) -> int:

@@ -24,6 +24,7 @@ class Kind(StrEnum):
 
     DHT11_DATA = "dht11_data"
     DHT11_STATUS = "dht11_status"
+    DHT11_INCIDENTS = "dht11_incidents"
     EVENT = "event"
     IOT_DATA = "iot_data"
     IOT_STATUS = "iot_status"
@@ -61,6 +62,7 @@ class TopicRouter:
         if (base := bases.get(Family.DHT11)) is not None:
             self._add_exact(f"{base}/sensor/data", Kind.DHT11_DATA)
             self._add_exact(f"{base}/status", Kind.DHT11_STATUS)
+            self._add_exact(f"{base}/incidents", Kind.DHT11_INCIDENTS)
         if (base := bases.get(Family.EVENTS)) is not None:
             self._add_pattern(base, "", Kind.EVENT)
         if (base := bases.get(Family.IOT)) is not None:
@@ -103,6 +105,11 @@ class TopicRouter:
             ):
                 return Route(kind, levels[n])
         return None
+
+    def incident_topic(self, which: str) -> str | None:
+        """Where the DHT11 family's incidents (`incidents`) and alerts (`alerts`) go."""
+        base = self.bases.get(Family.DHT11)
+        return None if base is None else f"{base}/{which}"
 
     def command_topic(self, device_id: str) -> str | None:
         """Topic for commands to a device (IoT platform layout), if the iot family is on."""

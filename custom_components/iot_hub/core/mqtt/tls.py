@@ -11,6 +11,24 @@ CLIENT_CERT_FILE = "client.crt"
 CLIENT_KEY_FILE = "client.key"
 
 
+def _require_ascii(text: str, reason: ConnectFailure, what: str) -> str:
+    """Return PEM `text`, or raise `reason` if it holds a non-ASCII character.
+
+    PEM is ASCII, but pasted text brings a BOM, a typographic dash or an accent, which `ssl`
+    refuses with a TypeError (cadata) and a file written as ASCII with UnicodeEncodeError.
+    The detail names the character and its position, never the material itself.
+    """
+    if text.isascii():
+        return text
+    index = next(i for i, char in enumerate(text) if not char.isascii())
+    line = text.count("\n", 0, index) + 1
+    column = index - text.rfind("\n", 0, index)
+    raise MqttConnectError(
+        reason,
+        f"{what}: non-ASCII character U+{ord(text[index]):04X} at line {line}, column {column}",
+    )
+
+
 def write_private_file(path: Path, text: str) -> None:
     """Write text readable by the owner only (keys must never be world-readable)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -28,8 +46,9 @@ def build_ssl_context(tls: TlsSettings, tls_dir: Path | None) -> ssl.SSLContext:
     """
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if tls.mode is TlsMode.CUSTOM_CA:
+        ca_pem = _require_ascii(tls.ca_pem or "", ConnectFailure.INVALID_CA, "CA certificate")
         try:
-            ctx.load_verify_locations(cadata=tls.ca_pem or "")
+            ctx.load_verify_locations(cadata=ca_pem)
         except (ssl.SSLError, ValueError) as err:
             raise MqttConnectError(ConnectFailure.INVALID_CA, str(err)) from err
     if not tls.verify:
@@ -40,10 +59,17 @@ def build_ssl_context(tls: TlsSettings, tls_dir: Path | None) -> ssl.SSLContext:
             raise MqttConnectError(
                 ConnectFailure.INVALID_CLIENT_CERT, "certificate and key go together"
             )
+        # Both checked before either is written: a refused pair leaves the stored one intact.
+        cert_pem = _require_ascii(
+            tls.client_cert_pem, ConnectFailure.INVALID_CLIENT_CERT, "client certificate"
+        )
+        key_pem = _require_ascii(
+            tls.client_key_pem, ConnectFailure.INVALID_CLIENT_CERT, "client key"
+        )
         cert_path = tls_dir / CLIENT_CERT_FILE
         key_path = tls_dir / CLIENT_KEY_FILE
-        write_private_file(cert_path, tls.client_cert_pem)
-        write_private_file(key_path, tls.client_key_pem)
+        write_private_file(cert_path, cert_pem)
+        write_private_file(key_path, key_pem)
         try:
             ctx.load_cert_chain(cert_path, key_path)
         except (ssl.SSLError, ValueError) as err:

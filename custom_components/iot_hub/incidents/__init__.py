@@ -1,0 +1,1 @@
+"""Incidents in Home Assistant: storage, events, MQTT interop and rules for the core engine."""
