@@ -19,7 +19,7 @@ def _broker(runtime: BrokerRuntime) -> dict[str, Any]:
     stats = client.stats
     return {
         "connected": client.connected,
-        "available": runtime.available,
+        "available": runtime.availability.available,
         "subscriptions": client.subscriptions,
         "families": {family.value: base for family, base in runtime.router.bases.items()},
         "client": {

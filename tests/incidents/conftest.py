@@ -70,11 +70,11 @@ async def observer(mosquitto: Mosquitto) -> AsyncIterator[Observer]:
             await client.close()
 
 
-async def edit_rule(hass: HomeAssistant, entry: ConfigEntry[Any], metric: str, **fields: Any) -> None:
+async def edit_rule(
+    hass: HomeAssistant, entry: ConfigEntry[Any], metric: str, **fields: Any
+) -> None:
     """Edit the entry's rule of `metric` through its reconfigure form (as a user would)."""
-    subentry = next(
-        sub for sub in entry.subentries.values() if sub.data.get("metric") == metric
-    )
+    subentry = next(sub for sub in entry.subentries.values() if sub.data.get("metric") == metric)
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, "rule"),
         context={"source": "reconfigure", "subentry_id": subentry.subentry_id},

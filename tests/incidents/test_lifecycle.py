@@ -95,9 +95,7 @@ async def test_cold_dht11_opens_escalates_is_acknowledged_and_resolves(
     )
     assert problem.state == "on"
     assert events[-1].data["phase"] == "acknowledged"
-    await observer.wait(
-        lambda seen: seen.on("dht11/incidents")[-1]["status"] == "acknowledged"
-    )
+    await observer.wait(lambda seen: seen.on("dht11/incidents")[-1]["status"] == "acknowledged")
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             "iot_hub", "acknowledge_incident", {"incident_id": incident_id}, blocking=True

@@ -14,7 +14,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -60,6 +60,7 @@ from ..identifiers import hub_identifier
 from ..incidents.manager import KEY_INCIDENT, KEY_INCIDENT_EVENT, IncidentManager
 from ..runtime import EntryKind
 from .alerts import AlertLog
+from .availability import Availability
 from .commands import publish_quietly, send_command
 from .connection import broker_settings
 from .devices import DeviceBook
@@ -114,9 +115,11 @@ class BrokerRuntime:
             minutes=float(options.get(CONF_OFFLINE_TIMEOUT, DEFAULT_OFFLINE_TIMEOUT))
         )
         self.off_delay = float(options.get(CONF_EVENT_OFF_DELAY, DEFAULT_EVENT_OFF_DELAY))
-        self.available = False
         self.devices = DeviceBook(hass, entry.entry_id)
         self.listeners = Listeners()
+        self.availability = Availability(
+            hass, self.grace, lambda: self.client.connected, self.listeners.notify_all
+        )
         self.quarantine = Quarantine(self.name)
         self.alerts = AlertLog()
         self.incidents = IncidentManager(
@@ -132,7 +135,6 @@ class BrokerRuntime:
         self._dedup = EventDeduplicator()
         self._early: list[tuple[str, bytes]] | None = []
         self._early_dropped = 0
-        self._grace_cancel: CALLBACK_TYPE | None = None
         self._off_timers = OffTimers(hass, self._turn_off)
         self._silence_cancel: CALLBACK_TYPE | None = None
         self._started = dt_util.utcnow()
@@ -153,7 +155,7 @@ class BrokerRuntime:
         except MqttError as err:
             await self.client.close()
             raise setup_error(err, self.name) from err
-        self.available = True
+        self.availability.available = True
         self._started = dt_util.utcnow()
         self.devices.restore()
         await self.incidents.async_load()
@@ -172,7 +174,7 @@ class BrokerRuntime:
 
     async def async_stop(self) -> None:
         """Close the connection and cancel timers."""
-        self._cancel_grace()
+        self.availability.stop()
         if self._silence_cancel is not None:
             self._silence_cancel()
             self._silence_cancel = None
@@ -215,7 +217,7 @@ class BrokerRuntime:
         if device_id == HUB_DEVICE or key in INCIDENT_KEYS:
             # Incidents are ours, not the device's: known whatever the connection.
             return True
-        if not self.available:
+        if not self.availability.available:
             return False
         state = self.devices.get(device_id)
         if state is None or key in ALWAYS_AVAILABLE:
@@ -377,31 +379,10 @@ class BrokerRuntime:
         self.quarantine.reject(topic, payload, rejected, dt_util.utcnow())
         self.listeners.notify(HUB_DEVICE, (KEY_REJECTED,))
 
-    # ------------------------------------------------------------ availability
-
     @callback
     def _on_connection_change(self, connected: bool) -> None:
-        if connected:
-            self._cancel_grace()
-            if not self.available:
-                self.available = True
-                self.listeners.notify_all()
-        elif self._grace_cancel is None:
-            # Keep states through short blips; only a long outage shows.
-            self._grace_cancel = async_call_later(self.hass, self.grace, self._grace_expired)
+        self.availability.connection_changed(connected)
         self.listeners.notify(HUB_DEVICE, (KEY_BROKER,))
-
-    @callback
-    def _grace_expired(self, _now: datetime) -> None:
-        self._grace_cancel = None
-        if not self.client.connected:
-            self.available = False
-            self.listeners.notify_all()
-
-    def _cancel_grace(self) -> None:
-        if self._grace_cancel is not None:
-            self._grace_cancel()
-            self._grace_cancel = None
 
     @callback
     def _on_auth_failed(self, err: MqttConnectError) -> None:

@@ -67,6 +67,7 @@ class IncidentManager:
         self._device_lookup = device_lookup
         self._wording = IncidentWording({})
         self._timer: CALLBACK_TYPE | None = None
+        self._deadline: datetime | None = None
         self._last: dict[str, Change] = {}
 
     async def async_load(self) -> None:
@@ -89,6 +90,7 @@ class IncidentManager:
         if self._timer is not None:
             self._timer()
             self._timer = None
+            self._deadline = None
         await self.store.async_save(self.engine.dump())
 
     # ------------------------------------------------------------ inputs
@@ -96,10 +98,7 @@ class IncidentManager:
     @callback
     def reading(self, device_id: str, values: dict[str, float]) -> None:
         """Evaluate the rules on a device's new values."""
-        if changes := self.engine.reading(device_id, values, dt_util.utcnow()):
-            self._apply(changes)
-        elif self._timer is None and self.engine.next_deadline() is not None:
-            self._schedule()
+        self._apply(self.engine.reading(device_id, values, dt_util.utcnow()))
 
     @callback
     def device_status(self, device_id: str, online: bool) -> None:
@@ -180,6 +179,8 @@ class IncidentManager:
     @callback
     def _apply(self, changes: list[Change], *, publish: bool = True) -> None:
         if not changes:
+            # A violation may have started (or ended) a countdown.
+            self._schedule()
             return
         self._save()
         for change in changes:
@@ -245,18 +246,22 @@ class IncidentManager:
 
     @callback
     def _schedule(self) -> None:
+        """Have `tick` called at the engine's next deadline (the timer moves only if it does)."""
+        deadline = self.engine.next_deadline()
+        if deadline == self._deadline:
+            return
         if self._timer is not None:
             self._timer()
             self._timer = None
-        if (deadline := self.engine.next_deadline()) is not None:
+        self._deadline = deadline
+        if deadline is not None:
             self._timer = async_track_point_in_utc_time(self.hass, self._tick, deadline)
 
     @callback
     def _tick(self, now: datetime) -> None:
         self._timer = None
+        self._deadline = None
         self._apply(self.engine.tick(now))
-        if self._timer is None:
-            self._schedule()
 
     def diagnostics(self) -> dict[str, Any]:
         """Open incidents and the bounded history."""
