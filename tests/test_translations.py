@@ -285,22 +285,51 @@ def test_brand_icon() -> None:
         assert png_size(hidpi) == (512, 512)
 
 
+def _tiers(text: str) -> dict[str, str]:
+    """Rule -> tier, from the yaml's "# Bronze" / "# Silver" / ... section markers."""
+    tiers: dict[str, str] = {}
+    tier = ""
+    for line in text.splitlines():
+        if line.strip().startswith("# ") and line.strip()[2:].lower() in TIERS:
+            tier = line.strip()[2:].lower()
+        elif line.startswith("  ") and not line.startswith("   ") and line.strip().endswith(":"):
+            tiers[line.strip().removesuffix(":")] = tier
+        elif line.startswith("  ") and not line.startswith("   ") and ":" in line:
+            tiers[line.strip().split(":")[0]] = tier
+    return tiers
+
+
+TIERS = ("bronze", "silver", "gold", "platinum")
+
+
 def test_quality_scale() -> None:
-    scale = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8"))
-    rules = scale["rules"]
+    text = (INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8")
+    rules = yaml.safe_load(text)["rules"]
     assert rules
+    statuses: dict[str, str] = {}
     for rule, value in rules.items():
         if isinstance(value, str):
             assert value == "done", f"{rule}: {value}"
+            statuses[rule] = value
             continue
         assert isinstance(value, dict), f"{rule}: {value!r}"
         assert set(value) <= {"status", "comment"}, f"{rule}: unexpected keys {sorted(value)}"
         status = value.get("status")
-        assert status in {"done", "exempt"}, f"{rule}: status {status!r}"
+        assert status in {"done", "exempt", "todo"}, f"{rule}: status {status!r}"
+        statuses[rule] = status
         comment = value.get("comment")
-        if status == "exempt":
-            assert comment is not None, f"{rule}: exempt without a comment"
+        if status in {"exempt", "todo"}:
+            assert comment is not None, f"{rule}: {status} without a comment"
         if comment is not None:
             assert isinstance(comment, str), f"{rule}: comment is not text"
             assert comment.strip(), f"{rule}: empty comment"
-    assert "todo" not in {v if isinstance(v, str) else v.get("status") for v in rules.values()}
+    # The manifest claims the highest tier whose rules (and all below) are done or exempt.
+    tiers = _tiers(text)
+    assert set(tiers) == set(rules)
+    reached = "no tier"
+    for tier in TIERS:
+        if any(statuses[r] == "todo" for r, t in tiers.items() if t == tier):
+            break
+        reached = tier
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["quality_scale"] == reached

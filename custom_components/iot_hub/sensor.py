@@ -86,7 +86,11 @@ def _measurement(
     unit: str | None,
     device_class: SensorDeviceClass | None = None,
     precision: int | None = None,
+    *,
+    health: bool = False,
+    enabled: bool = True,
 ) -> IotHubSensorDescription:
+    """Describe a number a device reports (health values are diagnostics)."""
     return IotHubSensorDescription(
         key=key,
         translation_key=key,
@@ -94,6 +98,8 @@ def _measurement(
         device_class=device_class,
         native_unit_of_measurement=unit,
         suggested_display_precision=precision,
+        entity_category=EntityCategory.DIAGNOSTIC if health else None,
+        entity_registry_enabled_default=enabled,
         value_fn=_metric(key),
     )
 
@@ -101,16 +107,7 @@ def _measurement(
 def _health(
     key: str, unit: str, device_class: SensorDeviceClass | None, *, enabled: bool
 ) -> IotHubSensorDescription:
-    return IotHubSensorDescription(
-        key=key,
-        translation_key=key,
-        state_class=SensorStateClass.MEASUREMENT,
-        device_class=device_class,
-        native_unit_of_measurement=unit,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=enabled,
-        value_fn=_metric(key),
-    )
+    return _measurement(key, unit, device_class, health=True, enabled=enabled)
 
 
 DEVICE_SENSORS: dict[str, IotHubSensorDescription] = {

@@ -179,8 +179,10 @@ class IncidentManager:
     @callback
     def _apply(self, changes: list[Change], *, publish: bool = True) -> None:
         if not changes:
-            # A violation may have started (or ended) a countdown.
-            self._schedule()
+            # A violation may have started (or ended) a countdown; the message path
+            # pays nothing when nothing counts down.
+            if self._deadline is not None or self.engine.has_timers():
+                self._schedule()
             return
         self._save()
         for change in changes:

@@ -392,3 +392,13 @@ def test_alerts_without_source_update_the_open_external_incident() -> None:
     change = only(eng.external("esp", action="create", message="hotter", now=at(3)))
     assert change.phase is Phase.UPDATED
     assert len(eng.open_incidents()) == 1
+
+
+def test_has_timers_follows_pending_violations() -> None:
+    engine = IncidentEngine()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    assert not engine.has_timers()
+    assert engine.reading("dht11", {"temperature": 3.0}, start) == []
+    assert engine.has_timers()
+    assert engine.reading("dht11", {"temperature": 20.0}, start) == []
+    assert not engine.has_timers()

@@ -129,6 +129,10 @@ class IncidentEngine:
         self._book.prune(now)
         return changes
 
+    def has_timers(self) -> bool:
+        """Whether anything counts down (pending violations, offline devices): O(1)."""
+        return bool(self._pending or self._offline)
+
     def next_deadline(self) -> datetime | None:
         """Return when `tick` next has something to open, if ever."""
         deadlines = [p.deadline for pendings in self._pending.values() for p in pendings.values()]

@@ -18,7 +18,6 @@ from .common import (
     kind_name,
     metric_value,
     quote,
-    topic_device,
 )
 from .metrics import metric_for
 from .models import DeviceStatus, Rejected, Rejection, Status
@@ -40,19 +39,6 @@ STATUS_WORDS: Final[Mapping[str, DeviceStatus]] = {
     "maintenance": DeviceStatus.MAINTENANCE,
 }
 _STATUS_KEYS: Final = ("status", "state", "connection_status")
-
-
-def decode_iot_status(topic_device_id: str, payload: bytes) -> Status | Rejected:
-    """Decode `iot/devices/{device_id}/status`: JSON `{"status": ...}` or a plain word.
-
-    Words: online/offline, connected/disconnected, active/inactive, actif/inactif,
-    activo/inactivo, error/erreur, maintenance (any case). Health values in the
-    JSON (battery, rssi...) are kept when valid and dropped otherwise.
-    """
-    device_id = topic_device(topic_device_id)
-    if isinstance(device_id, Rejected):
-        return device_id
-    return decode_status(device_id, payload, check_device=True)
 
 
 def decode_status(device_id: str, payload: bytes, *, check_device: bool) -> Status | Rejected:
