@@ -32,6 +32,7 @@ BLUEPRINT_DIR = Path(__file__).parent.parent / "blueprints" / "automation" / "io
 SOURCE_URL = "https://github.com/iot-hub/iot_hub/blob/main/blueprints/automation/iot_hub/"
 OFFLINE = "device_offline.yaml"
 SURVEILLANCE = "surveillance_alert.yaml"
+INCIDENT = "incident_notification.yaml"
 
 SEED_002_ESP32 = '{"device_id":"ESP32_001","temperature":23.5,"humidity":48.2,"timestamp":61234}'
 ESP_CONN = "binary_sensor.esp32_001_connectivity"
@@ -137,7 +138,7 @@ def family(hass: HomeAssistant) -> list[ServiceCall]:
 # --- The files themselves --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [OFFLINE, SURVEILLANCE])
+@pytest.mark.parametrize("name", [OFFLINE, SURVEILLANCE, INCIDENT])
 def test_blueprint_metadata(name: str) -> None:
     data = yaml_util.load_yaml(BLUEPRINT_DIR / name)
     # Home Assistant's own checks: schema, domain, every !input declared.
@@ -168,12 +169,14 @@ async def test_device_offline_with_real_connectivity_sensor(
     pixel: list[ServiceCall],
     family: list[ServiceCall],
 ) -> None:
+    """A device that goes silent: "last seen" is its last message, not when it went off."""
     freezer.move_to(T0)
-    entry = make_entry()
+    entry = make_entry(options={"offline_timeout": 1})
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)
+    await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)  # at 14:00:00
     await wait_for_value(hass, ESP_CONN, "on")
+    assert "last_seen" not in hass.states.get(ESP_CONN).attributes
     esp = device_registry.async_get_device_by_identifier(
         ("iot_hub", f"{entry.entry_id}_ESP32_001"), entry.entry_id
     )
@@ -192,9 +195,12 @@ async def test_device_offline_with_real_connectivity_sensor(
         },
     )
 
-    freezer.tick(timedelta(seconds=30))
-    await mosquitto.publish("iot/devices/ESP32_001/status", "offline")  # at 14:00:30
-    await wait_for_value(hass, ESP_CONN, "off")
+    # Silent for the offline timeout (a minute): IoT Hub marks it offline at 14:01.
+    await _tick(hass, freezer, timedelta(seconds=30))
+    await _tick(hass, freezer, timedelta(seconds=31))
+    offline = await wait_for_value(hass, ESP_CONN, "off")
+    assert _local(offline.last_changed.isoformat()).startswith("14:01")
+    assert offline.attributes["last_seen"] == "2026-11-23T22:00:00+00:00"
     await _tick(hass, freezer, timedelta(seconds=20))
     assert pixel == []
     assert family == []
@@ -215,8 +221,9 @@ async def test_device_offline_with_real_connectivity_sensor(
 
     # Back online: same tag, so it replaces the offline notification.
     freezer.tick(timedelta(seconds=20))
-    await mosquitto.publish("iot/devices/ESP32_001/status", '{"status": "online"}')
-    await wait_for_value(hass, ESP_CONN, "on")
+    await mosquitto.publish("iot/sensors/ESP32_001/data", SEED_002_ESP32)
+    online = await wait_for_value(hass, ESP_CONN, "on")
+    assert "last_seen" not in online.attributes
     await hass.async_block_till_done()
     assert len(pixel) == 2
     assert pixel[1].data["message"] == "ESP32_001 is back online after 1 min."
@@ -229,7 +236,7 @@ async def test_device_offline_short_outage_and_long_outage(
     freezer: FrozenDateTimeFactory,
     family: list[ServiceCall],
 ) -> None:
-    """A sensor state set directly; it carries a last_seen attribute (from yesterday)."""
+    """A sensor state set directly, with the last_seen attribute IoT Hub gives it when off."""
     freezer.move_to(T0)
     sensor = "binary_sensor.garage_node_connectivity"
     attributes = {"device_class": "connectivity", "friendly_name": "Garage node"}
@@ -251,15 +258,15 @@ async def test_device_offline_short_outage_and_long_outage(
     await _tick(hass, freezer, timedelta(minutes=10))
     assert family == []
 
-    seen = {**attributes, "last_seen": "2026-11-22T21:55:00+00:00"}
-    hass.states.async_set(sensor, "off", seen)
+    # Off at 14:15, last heard of yesterday at 13:55.
+    hass.states.async_set(sensor, "off", {**attributes, "last_seen": "2026-11-22T21:55:00+00:00"})
     await _tick(hass, freezer, timedelta(minutes=4, seconds=50))
     assert family == []
     await _tick(hass, freezer, timedelta(seconds=11))
     assert [call.data for call in family] == [
         {
             "title": "Garage",
-            "message": "Garage node is offline (last seen 2026-11-22 13:55).",
+            "message": "Garage node is offline (last seen yesterday 13:55).",
             "data": {
                 "tag": "iot_hub_offline_binary_sensor_garage_node_connectivity",
                 "group": "iot_hub_devices",
@@ -273,6 +280,15 @@ async def test_device_offline_short_outage_and_long_outage(
     await hass.async_block_till_done()
     assert family[-1].data["message"] == "Garage node is back online after 1 h 5 min."
     assert len(family) == 2
+
+    # Off again at 15:20; the attribute is read when the notification goes out (here it
+    # arrives after the state), and an older day shows its date.
+    hass.states.async_set(sensor, "off", attributes)
+    await _tick(hass, freezer, timedelta(minutes=1))
+    hass.states.async_set(sensor, "off", {**attributes, "last_seen": "2026-11-20T17:05:00Z"})
+    await _tick(hass, freezer, timedelta(minutes=4))
+    assert family[-1].data["message"] == "Garage node is offline (last seen 2026-11-20 09:05)."
+    assert len(family) == 3
 
 
 async def test_device_offline_without_back_online_message(
