@@ -1,23 +1,26 @@
 """IoT simulator: publishes what the user's DHT11, event and fleet systems publish.
 
 Reproduces the user's devices on one MQTT connection, one printed line per message:
-  seed 000 (DHT11)   readings to ``<dht11-base>/sensor/data`` as ``{"temperature": 22.4,
-                     "humidity": 55}``, the status to ``<dht11-base>/status`` as
-                     ``{"status": "online"}`` (retained)
-  seed 001 (events)  ``{"event_id", "device_id", "source", "type", "data", "timestamp"}``
-                     envelopes to ``<events-base>/motion`` and ``<events-base>/pressure``
-  seed 002 (fleet)   ESP32 readings to ``<iot-base>/sensors/ESP32_001/data`` as ``{"device_id",
-                     "temperature", "humidity", "timestamp": <millis() since boot>}``, Raspberry
-                     Pi ones to ``<iot-base>/sensors/RPI_001/data`` as ``{"device_id", "sensors":
-                     {"temperature", "humidity"}, "timestamp": <epoch s>}``; each device's status
-                     (online at start, offline at a clean stop) retained on
-                     ``<iot-base>/devices/<id>/status``
+  DHT11 topics         readings to ``<dht11-base>/sensor/data`` as ``{"temperature": 22.4,
+                       "humidity": 55}``, the status to ``<dht11-base>/status`` as
+                       ``{"status": "online"}`` (retained)
+  event envelopes      PIR motion sensors and pressure mats: ``{"event_id", "device_id",
+                       "source", "type", "data", "timestamp"}`` to ``<events-base>/motion`` and
+                       ``<events-base>/pressure``
+  IoT platform topics  the ESP32 / Raspberry Pi fleet: ESP32 readings to
+                       ``<iot-base>/sensors/ESP32_001/data`` as ``{"device_id", "temperature",
+                       "humidity", "timestamp": <millis() since boot>}``, Raspberry Pi ones to
+                       ``<iot-base>/sensors/RPI_001/data`` as ``{"device_id", "sensors":
+                       {"temperature", "humidity"}, "timestamp": <epoch s>}``; each device's
+                       status (online at start, offline at a clean stop) retained on
+                       ``<iot-base>/devices/<id>/status``
 
 Modes:
   continuous  a realistic DHT11 reading every --interval seconds, drifting slowly
-  drop        the slow temperature drop of the seed: from about 20 °C down 1 °C per interval
-              until the reading is below 5 °C (the user's MQTT_TEMP_MIN), so a threshold
-              incident fires
+  drop        a slow temperature drop: from about 20 °C down 1 °C per interval until the
+              reading is below 5 °C (MQTT_TEMP_MIN of the user's system, and IoT Hub's default
+              temperature rule), so a low-temperature incident opens after the rule's minimum
+              duration (60 s)
   single      one DHT11 reading (--temp T --hum H), then exit
   motion      a MOTION_DETECTED event of --device every --interval seconds, each followed
               --clear-after S seconds later (if given) by the same with presence false
@@ -46,15 +49,17 @@ import contextlib
 from dataclasses import dataclass, field
 import datetime as dt
 import heapq
+import importlib.util
 import json
 import math
 import os
+from pathlib import Path
 import random
 import signal
 import sys
 import threading
 import time
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import Any
 import uuid
 
@@ -62,7 +67,29 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-TEMP_MIN = 5.0  # the seed's MQTT_TEMP_MIN: below it the user's system opens an incident
+
+def _integration_module(relative: str) -> ModuleType:
+    """Load a module of the integration's Home-Assistant-free core from this checkout.
+
+    Loaded by its path: importing it as ``custom_components.iot_hub.core...`` would first run
+    the integration's ``__init__.py``, which imports Home Assistant, and the simulator needs
+    only paho-mqtt. The module must import nothing but the standard library.
+    """
+    path = Path(__file__).resolve().parents[1] / "custom_components" / "iot_hub" / relative
+    spec = importlib.util.spec_from_file_location(f"_iot_hub_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it runs
+    spec.loader.exec_module(module)
+    return module
+
+
+# The integration's own rule for base topics: non-empty, no wildcards, no empty level.
+valid_base = _integration_module("core/local/topics.py").valid_base
+
+# MQTT_TEMP_MIN of the user's system and IoT Hub's default rule: below it, an incident opens.
+TEMP_MIN = 5.0
 DROP_START = 20.0
 DROP_STEP = 1.0
 CONNECT_TIMEOUT = 10.0
@@ -222,7 +249,7 @@ def drop_readings(args: argparse.Namespace) -> Iterator[tuple[float, float]]:
         hum = min(max(hum + random.gauss(0.0, 0.5), 30.0), 80.0)
 
 
-# --- seed 001: events -------------------------------------------------------------------------
+# --- event envelopes: PIR motion sensors and pressure mats -------------------------------------
 
 
 def _envelope(
@@ -239,18 +266,18 @@ def _envelope(
 
 
 def motion_event(args: argparse.Namespace, *, presence: bool) -> dict[str, Any]:
-    """A PIR envelope (seed 001), as the user's Raspberry Pi sends it on GPIO 17."""
+    """A PIR motion envelope, as the user's Raspberry Pi sends it on GPIO 17."""
     data = {"presence": presence, "gpio_pin": 17}
     return _envelope(args, "sensor-motion", "MOTION_DETECTED", data)
 
 
 def pressure_event(args: argparse.Namespace) -> dict[str, Any]:
-    """A pressure-mat envelope (seed 001)."""
+    """A pressure-mat envelope."""
     data = {"pressure": "high", "duration_ms": 500}
     return _envelope(args, "sensor-pressure", "PRESSURE_DETECTED", data)
 
 
-# --- seed 002: the fleet ----------------------------------------------------------------------
+# --- IoT platform topics: the ESP32 / Raspberry Pi fleet ---------------------------------------
 
 
 def _uptime_start() -> float:
@@ -260,7 +287,7 @@ def _uptime_start() -> float:
 
 @dataclass(slots=True)
 class FleetDevice:
-    """One seed 002 board: its id, its payload layout and slowly drifting values."""
+    """One ESP32 or Raspberry Pi board: its id, its payload layout and slowly drifting values."""
 
     device_id: str
     layout: str  # "esp32" (flat, millis() timestamp) or "rpi" (nested, epoch seconds)
@@ -453,11 +480,6 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _valid_base(base: str) -> bool:
-    """Non-empty, no wildcards, no empty level (as the integration requires)."""
-    return bool(base) and "+" not in base and "#" not in base and "" not in base.split("/")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n", 1)[0],
@@ -475,7 +497,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--events-base", default="sensor", help="event base topic (default %(default)s)"
     )
-    parser.add_argument("--iot-base", default="iot", help="fleet base topic (default %(default)s)")
+    parser.add_argument(
+        "--iot-base", default="iot", help="IoT platform (fleet) base topic (default %(default)s)"
+    )
     parser.add_argument("--topic", help="DHT11 readings topic (default <dht11-base>/sensor/data)")
     parser.add_argument("--status-topic", help="DHT11 status topic (default <dht11-base>/status)")
     parser.add_argument(
@@ -545,7 +569,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.password and not args.username:
         parser.error("--password needs --username")
     for option in ("dht11_base", "events_base", "iot_base"):
-        if not _valid_base(getattr(args, option)):
+        if not valid_base(getattr(args, option)):
             parser.error(f"--{option.replace('_', '-')} must be a topic without + # or empty level")
     if not args.device or any(char in "/+#" for char in args.device) or len(args.device) > 64:
         parser.error("--device must be 1..64 characters without / + #")
@@ -565,7 +589,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _run_dht11(args: argparse.Namespace, sim: Simulator) -> int:
-    """continuous, drop and single: seed 000 alone."""
+    """continuous, drop and single: the DHT11 topics alone."""
     if args.mode == "single":
         ok = sim.publish(args.topic, {"temperature": args.temp, "humidity": _number(args.hum)})
         return 0 if ok else 1
@@ -579,7 +603,10 @@ def _run_dht11(args: argparse.Namespace, sim: Simulator) -> int:
         sim.publish(args.topic, {"temperature": temp, "humidity": int(hum)})
         last_temp = temp
     if args.mode == "drop" and last_temp is not None and last_temp < TEMP_MIN:
-        print(f"{_now()} below {TEMP_MIN:g} °C: a low-temperature incident should fire")
+        print(
+            f"{_now()} below {TEMP_MIN:g} °C: IoT Hub's default rule opens a warning incident"
+            " once this has lasted its minimum duration (60 s)"
+        )
     return 0
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import base64
+from collections.abc import Callable, Iterator, Sequence
 import contextlib
+import glob
+import hashlib
+import json
 import os
 from pathlib import Path
 import re
@@ -19,6 +23,12 @@ import pytest
 from .certs import Pki, generate_pki
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+# Shipped with mosquitto 2.x (Debian: /usr/lib/<arch>/); needed for ``acl=`` only.
+DYNSEC_PLUGIN = next(
+    iter(sorted(glob.glob("/usr/lib/*/mosquitto_dynamic_security.so"))),
+    "/usr/lib/mosquitto_dynamic_security.so",
+)
+DYNSEC_ITERATIONS = 101  # what ``mosquitto_ctrl dynsec init`` uses
 START_TIMEOUT = 10.0
 START_ATTEMPTS = 5
 STOP_TIMEOUT = 10.0
@@ -47,15 +57,25 @@ def _free_ports(count: int) -> list[int]:
 
 
 class Mosquitto:
-    """A Mosquitto subprocess listening on four loopback ports."""
+    """A Mosquitto subprocess listening on four loopback ports.
+
+    ``acl``: topic filters the user may subscribe, publish and receive on the
+    password listener; a SUBSCRIBE to anything else is refused (SUBACK 0x80 with
+    MQTT 3.1.1, 0x87 with MQTT 5). mosquitto's ``acl_file`` cannot do that: it
+    grants every SUBSCRIBE and only filters deliveries. So that listener then uses
+    the dynamic-security plugin, which also checks the password there (with the
+    same user and password, but ``password_file`` no longer applies to it).
+    """
 
     host = "127.0.0.1"
     username = "iot"
     password = "secret"
 
-    def __init__(self, pki: Pki, directory: Path) -> None:
+    def __init__(self, pki: Pki, directory: Path, *, acl: Sequence[str] | None = None) -> None:
         self.pki = pki
         self.directory = directory
+        self.acl = tuple(acl) if acl is not None else None
+        self.dynsec_path = directory / "dynamic-security.json"
         self.config_path = directory / "mosquitto.conf"
         self.log_path = directory / "mosquitto.log"
         self.stderr_path = directory / "mosquitto.stderr"
@@ -157,6 +177,47 @@ class Mosquitto:
                 f"{stderr.decode(errors='replace').strip()}"
             )
 
+    def _write_dynsec(self, allowed: Sequence[str]) -> None:
+        """Write the dynamic-security file: the user may use ``allowed`` and nothing else."""
+        salt = os.urandom(12)
+        digest = hashlib.pbkdf2_hmac("sha512", self.password.encode(), salt, DYNSEC_ITERATIONS)
+        kinds = (
+            "subscribePattern",
+            "unsubscribePattern",
+            "publishClientSend",
+            "publishClientReceive",
+        )
+        acls = [
+            {"acltype": kind, "topic": topic, "allow": True} for topic in allowed for kind in kinds
+        ]
+        config = {
+            "clients": [
+                {
+                    "username": self.username,
+                    "password": base64.b64encode(digest).decode(),
+                    "salt": base64.b64encode(salt).decode(),
+                    "iterations": DYNSEC_ITERATIONS,
+                    "roles": [{"rolename": "allowed"}],
+                }
+            ],
+            "roles": [{"rolename": "allowed", "acls": acls}],
+            "defaultACLAccess": {
+                "publishClientSend": False,
+                "publishClientReceive": False,
+                "subscribe": False,
+                "unsubscribe": True,
+            },
+        }
+        self.dynsec_path.write_text(json.dumps(config, indent=1))
+        self.dynsec_path.chmod(0o600)
+
+    def _password_auth(self) -> list[str]:
+        """Authentication (and, with ``acl``, access control) of the password listener."""
+        if self.acl is None:
+            return [f"password_file {self.password_file}"]
+        self._write_dynsec(self.acl)
+        return [f"plugin {DYNSEC_PLUGIN}", f"plugin_opt_config_file {self.dynsec_path}"]
+
     def _write_config(self) -> None:
         pki = self.pki
         password_file = f"password_file {self.password_file}"
@@ -176,7 +237,7 @@ class Mosquitto:
             "",
             f"listener {self.port_password} {self.host}",
             "allow_anonymous false",
-            password_file,
+            *self._password_auth(),
             "",
             f"listener {self.port_tls} {self.host}",
             "allow_anonymous false",
@@ -290,3 +351,23 @@ def mosquitto(socket_enabled: None, pki: Pki, tmp_path: Path) -> Iterator[Mosqui
         yield broker
     finally:
         broker.kill()
+
+
+@pytest.fixture
+def make_mosquitto(
+    socket_enabled: None, pki: Pki, tmp_path: Path
+) -> Iterator[Callable[..., Mosquitto]]:
+    """Start brokers with options (``acl=...``); all are killed after the test."""
+    brokers: list[Mosquitto] = []
+
+    def factory(*, acl: Sequence[str] | None = None) -> Mosquitto:
+        broker = Mosquitto(pki, tmp_path / f"mosquitto-{len(brokers)}", acl=acl)
+        brokers.append(broker)
+        broker.start()
+        return broker
+
+    try:
+        yield factory
+    finally:
+        for broker in brokers:
+            broker.kill()

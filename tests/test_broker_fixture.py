@@ -2,54 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-import contextlib
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 import socket
-import subprocess
 
 import pytest
 
 from . import broker as broker_module
 from .broker import BrokerStartError, Mosquitto
 from .certs import Pki
-
-CLI_TIMEOUT = 15.0
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-async def run(*args: str) -> Result:
-    """Run a mosquitto CLI to completion."""
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), CLI_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return Result(proc.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
+from .helpers import (
+    CLI_TIMEOUT,  # noqa: F401  (test_simulator.py imports the CLI helpers from here)
+    Result,
+    creds,
+    live_subscriber,
+    run,
+    wait_for_log,
+)
 
 
 def pub(broker: Mosquitto, port: int, *extra: str, topic: str = "test/pub") -> list[str]:
     return ["mosquitto_pub", "-h", broker.host, "-p", str(port), "-t", topic, "-m", "x", *extra]
-
-
-def creds(broker: Mosquitto) -> list[str]:
-    return ["-u", broker.username, "-P", broker.password]
 
 
 def tls(path: Path) -> list[str]:
@@ -63,41 +36,6 @@ async def receive_one(broker: Mosquitto, port: int, topic: str, *extra: str) -> 
         *["-h", broker.host, "-p", str(port), "-t", topic, "-C", "1", "-W", "5"],
         *extra,
     )
-
-
-async def wait_for_log(broker: Mosquitto, text: str) -> None:
-    """Wait until the broker has logged ``text`` (it may lag behind the CLI's exit)."""
-    async with asyncio.timeout(CLI_TIMEOUT):
-        while text not in broker.log():
-            await asyncio.sleep(0.01)
-
-
-@contextlib.asynccontextmanager
-async def live_subscriber(broker: Mosquitto, topic: str) -> AsyncIterator[asyncio.StreamReader]:
-    """Yield the stdout of a ``mosquitto_sub`` once the broker has acknowledged its subscription.
-
-    The broker log is watched rather than ``mosquitto_sub -d``: the CLI's stdout is
-    block-buffered when it is a pipe, so its SUBACK line only shows up at exit.
-    """
-    client_id = f"live-{topic.replace('/', '-')}"
-    proc = await asyncio.create_subprocess_exec(
-        "mosquitto_sub",
-        *["-h", broker.host, "-p", str(broker.port_password), *creds(broker), "-i", client_id],
-        *["-t", topic, "-C", "1", "-W", "5", "-F", "%x"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    try:
-        await wait_for_log(broker, f"Sending SUBACK to {client_id}")
-        yield proc.stdout
-        async with asyncio.timeout(CLI_TIMEOUT):
-            assert await proc.wait() == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 async def test_password_listener_accepts_credentials(mosquitto: Mosquitto) -> None:
@@ -182,11 +120,6 @@ async def test_mtls_listener_rejects_missing_client_certificate(mosquitto: Mosqu
 
     assert result.returncode != 0
     await wait_for_log(mosquitto, "peer did not return a certificate")
-
-
-@pytest.mark.skip(reason="mosquitto_pub 2.0.11 has no websocket transport; covered elsewhere")
-async def test_websocket_listener(mosquitto: Mosquitto) -> None:
-    raise NotImplementedError
 
 
 async def test_kill_and_restart_keep_ports(mosquitto: Mosquitto) -> None:

@@ -26,7 +26,7 @@ from .runtime import IotHubConfigEntry
 
 PARALLEL_UPDATES = 0
 
-EVENT_ATTRIBUTES = ("event_id", "source", "device_time", "pressure", "duration_ms")
+EVENT_ATTRIBUTES = ("event_id", "source", "device_time", "presence", "pressure", "duration_ms")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -56,7 +56,8 @@ def _motion(runtime: BrokerRuntime, device_id: str) -> Fired:
     state = runtime.devices.get(device_id)
     if state is None or (attributes := state.event_attributes.get(KEY_MOTION)) is None:
         return None
-    return ("detected" if state.event_on(KEY_MOTION) else "cleared"), dict(attributes)
+    # What the event said, not the state now (its off timer may have run since).
+    return ("detected" if attributes.get("presence", True) else "cleared"), dict(attributes)
 
 
 def _pressed(runtime: BrokerRuntime, device_id: str) -> Fired:

@@ -114,6 +114,7 @@ async def test_cold_dht11_opens_escalates_is_acknowledged_and_resolves(
     await mosquitto.publish("dht11/sensor/data", '{"temperature": 6}')
     await wait_for_value(hass, PROBLEM, "off")
     assert events[-1].data["phase"] == "resolved"
+    assert events[-1].data["message"] == "DHT11: incident resolved (temperature is back at 6 °C)"
     assert hass.states.get(hub_sensor(mosquitto, "open_incidents")).state == "0"
     await observer.wait(lambda seen: seen.on("dht11/incidents")[-1]["status"] == "resolved")
     assert [e.data["phase"] for e in events] == [
@@ -177,3 +178,23 @@ async def test_incident_kept_across_reload_and_not_announced_twice(
     await hass.async_block_till_done()
     assert [e.data["phase"] for e in events] == ["opened"]
     assert hass.states.get(PROBLEM).attributes["incident_id"] == incident_id
+
+
+async def test_deleting_the_rule_resolves_its_incident_and_says_so(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = async_capture_events(hass, "iot_hub_incident")
+    entry = make_entry(options={"clean_session": True})
+    incident_id = await _cold_incident(hass, mosquitto, entry, freezer)
+    rule = next(sub for sub in entry.subentries.values() if sub.data["metric"] == "temperature")
+    assert hass.config_entries.async_remove_subentry(entry, rule.subentry_id)
+    await hass.async_block_till_done()
+    await wait_for_value(hass, PROBLEM, "off")
+    resolved = events[-1].data
+    assert resolved["phase"] == "resolved"
+    assert resolved["incident_id"] == incident_id
+    assert resolved["resolve_reason"] == "rule_removed"
+    assert resolved["message"] == "DHT11: incident resolved (its rule was removed or changed)"

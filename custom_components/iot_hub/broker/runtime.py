@@ -204,6 +204,7 @@ class BrokerRuntime:
     def forget_device(self, device_id: str) -> None:
         """Drop a device the user deleted; it comes back if it publishes again."""
         self.devices.forget(device_id)
+        self.incidents.forget_device(device_id)
         self._off_timers.cancel_device(device_id)
         self.listeners.notify(HUB_DEVICE, (KEY_FLEET,))
 

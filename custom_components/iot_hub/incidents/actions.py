@@ -67,7 +67,7 @@ def _targets(hass: HomeAssistant, call: ServiceCall) -> list[tuple[IncidentManag
     registry_id = call.data[ATTR_DEVICE_ID]
     device = dr.async_get(hass).async_get(registry_id)
     if device is None:
-        raise service_error("device_not_found", device=registry_id)
+        raise service_error("incident_device_not_found", device=registry_id)
     targets: list[tuple[IncidentManager, str]] = []
     for manager in _managers(hass):
         own_id = device_id_of(manager.entry.entry_id, device.identifiers)

@@ -17,7 +17,9 @@ from ..core.incidents import (
     Change,
     Incident,
     IncidentEngine,
+    OfflineRule,
     Phase,
+    Rule,
     Severity,
 )
 from ..core.incidents.messages import (
@@ -28,7 +30,7 @@ from ..core.incidents.messages import (
 )
 from ..identifiers import entity_unique_id
 from .messages import UNITS, IncidentWording
-from .rules import entry_rules
+from .rules import dump_rules, entry_rules, stored_rules
 from .store import IncidentStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,8 +61,7 @@ class IncidentManager:
     ) -> None:
         self.hass = hass
         self.entry = entry
-        rules, offline_rules = entry_rules(entry)
-        self.engine = IncidentEngine(rules, offline_rules, id_factory=lambda: secrets.token_hex(5))
+        self.engine = IncidentEngine((), (), id_factory=lambda: secrets.token_hex(5))
         self.store = IncidentStore(hass, entry.entry_id)
         self._notify = notify
         self._publish = publish
@@ -69,20 +70,26 @@ class IncidentManager:
         self._timer: CALLBACK_TYPE | None = None
         self._deadline: datetime | None = None
         self._last: dict[str, Change] = {}
+        self._rules: tuple[list[Rule], list[OfflineRule]] = ([], [])
 
     async def async_load(self) -> None:
         """Take back what was stored: nothing is announced again."""
         self._wording = await IncidentWording.async_load(self.hass)
+        now = dt_util.utcnow()
         if (data := await self.store.async_load()) is not None:
-            self.engine.load(data, dt_util.utcnow())
+            # The rules of the last run first: what the user changed since then
+            # resolves (and is announced) below, through set_rules.
+            old_rules, old_offline = stored_rules(data)
+            self.engine.set_rules(old_rules, old_offline, now)
+            self.engine.load(data.get("engine", {}), now)
             if self.engine.load_errors:
                 _LOGGER.warning(
                     "Skipped %s unreadable stored incident(s) of %s",
                     self.engine.load_errors,
                     self.entry.title,
                 )
-        rules, offline_rules = entry_rules(self.entry)
-        self._apply(self.engine.set_rules(rules, offline_rules, dt_util.utcnow()))
+        self._rules = entry_rules(self.entry)
+        self._apply(self.engine.set_rules(*self._rules, now))
         self._schedule()
 
     async def async_stop(self) -> None:
@@ -91,7 +98,7 @@ class IncidentManager:
             self._timer()
             self._timer = None
             self._deadline = None
-        await self.store.async_save(self.engine.dump())
+        await self.store.async_save(self._dump())
 
     # ------------------------------------------------------------ inputs
 
@@ -195,11 +202,14 @@ class IncidentManager:
         self._notify(HUB_DEVICE, (KEY_INCIDENTS,))
         self._schedule()
 
+    def _dump(self) -> dict[str, Any]:
+        return {"engine": self.engine.dump(), **dump_rules(*self._rules)}
+
     def _save(self) -> None:
         # The moment it changes: a restart right after must not lose it (writes are
         # serialised by the store, each with the data of its moment).
         self.entry.async_create_task(
-            self.hass, self.store.async_save(self.engine.dump()), "iot_hub save incidents"
+            self.hass, self.store.async_save(self._dump()), "iot_hub save incidents"
         )
 
     def _fire(self, change: Change) -> None:

@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.translation import async_get_translations
 
 from ..const import DOMAIN
-from ..core.incidents import Change, Incident, IncidentKind
+from ..core.incidents import Change, Incident, IncidentKind, Phase, ResolveReason
 
 UNITS: Mapping[str, str] = {
     "temperature": "°C",
@@ -54,7 +54,7 @@ class IncidentWording:
         """Return one sentence: what happened to which device, value, threshold, severity."""
         incident = change.incident
         severity = self._format(f"severity_{incident.severity.value}")
-        what = self._what(incident)
+        what = self._what(incident, resolved=change.phase is Phase.RESOLVED)
         return self._format(
             f"incident_{change.phase.value}",
             device=device_name,
@@ -67,9 +67,14 @@ class IncidentWording:
         """Return a short title, e.g. for a phone notification."""
         return self._format(f"incident_title_{change.phase.value}", device=device_name)
 
-    def _what(self, incident: Incident) -> str:
+    def _what(self, incident: Incident, *, resolved: bool = False) -> str:
+        reason = incident.resolve_reason
+        if resolved and reason in (ResolveReason.PERSON, ResolveReason.SOURCE):
+            return self._format(f"incident_what_{reason.value}", by=incident.resolved_by or "")
+        if resolved and reason is ResolveReason.RULE_REMOVED:
+            return self._format("incident_what_rule_removed")
         if incident.kind is IncidentKind.OFFLINE:
-            return self._format("incident_what_offline")
+            return self._format("incident_what_online" if resolved else "incident_what_offline")
         if incident.kind is IncidentKind.EXTERNAL or incident.value is None:
             return incident.message or self._format("incident_what_reported")
         unit = UNITS.get(incident.metric or "", "")
@@ -78,5 +83,7 @@ class IncidentWording:
             f"{incident.threshold:g} {unit}".strip() if incident.threshold is not None else "?"
         )
         key = "incident_what_low" if incident.direction == "low" else "incident_what_high"
+        if resolved:
+            key = "incident_what_back"
         metric = self._format(f"metric_{incident.metric}") if incident.metric else ""
         return self._format(key, metric=metric, value=value, threshold=threshold)

@@ -1,6 +1,7 @@
 """Incident rules as config subentries of a broker entry: read them, and the form to edit them."""
 
 from collections.abc import Mapping
+import contextlib
 import logging
 from typing import Any, Final
 
@@ -26,7 +27,12 @@ import probatio
 
 from ..const import DOMAIN
 from ..core.incidents import DEFAULT_RULES, OfflineRule, Rule, RuleError
-from ..core.incidents.rules import offline_rule_from_dict, rule_from_dict, rule_to_dict
+from ..core.incidents.rules import (
+    offline_rule_from_dict,
+    offline_rule_to_dict,
+    rule_from_dict,
+    rule_to_dict,
+)
 from ..core.local.metrics import METRICS
 from ..identifiers import device_id_of, device_identifier
 
@@ -66,6 +72,27 @@ def entry_rules(entry: ConfigEntry[Any]) -> tuple[list[Rule], list[OfflineRule]]
                 offline.append(offline_rule_from_dict(subentry.data, rule_id=subentry.subentry_id))
         except RuleError as err:
             _LOGGER.warning("Incident rule %s of %s ignored: %s", subentry.title, entry.title, err)
+    return rules, offline
+
+
+def dump_rules(rules: list[Rule], offline: list[OfflineRule]) -> dict[str, Any]:
+    """Return the rules in force, stored beside the incidents they opened."""
+    return {
+        "rules": [rule_to_dict(rule) for rule in rules],
+        "offline_rules": [offline_rule_to_dict(rule) for rule in offline],
+    }
+
+
+def stored_rules(data: Mapping[str, Any]) -> tuple[list[Rule], list[OfflineRule]]:
+    """Return the rules stored by `dump_rules` (unreadable ones skipped)."""
+    rules: list[Rule] = []
+    offline: list[OfflineRule] = []
+    for item in data.get("rules") or ():
+        with contextlib.suppress(RuleError, TypeError, AttributeError):
+            rules.append(rule_from_dict(item))
+    for item in data.get("offline_rules") or ():
+        with contextlib.suppress(RuleError, TypeError, AttributeError):
+            offline.append(offline_rule_from_dict(item))
     return rules, offline
 
 

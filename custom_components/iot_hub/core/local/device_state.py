@@ -96,6 +96,7 @@ class DeviceState:
             attributes["device_time"] = event.device_time.isoformat()
         if event.type is EventType.MOTION_DETECTED:
             self.motion = event.presence is not False
+            attributes["presence"] = self.motion
             self.event_attributes[KEY_MOTION] = attributes
             return KEY_MOTION
         attributes["pressure"] = event.pressure

@@ -168,6 +168,30 @@ def test_sensor_shaped_payloads(data: dict[str, Any]) -> None:
         assert reading.values["temperature"] == data["temperature"]
 
 
+dht11_numbers = st.none() | st.integers(-200, 200) | st.floats(-200, 200) | json_values
+
+
+@FUZZ
+@given(
+    data=st.fixed_dictionaries(
+        {},
+        optional={
+            "temperature": dht11_numbers,
+            "humidity": dht11_numbers,
+            "timestamp": json_values,
+        },
+    )
+)
+def test_dht11_shaped_payloads(data: dict[str, Any]) -> None:
+    # A DHT11 reading is the payload's numbers, exactly, or a refusal: never a guess.
+    result = decode_dht11(json.dumps(data, allow_nan=True).encode())
+    _check(result, Reading, None)
+    if isinstance(result, Reading):
+        assert result.values == {
+            key: data[key] for key in DHT11_RANGES if data.get(key) is not None
+        }
+
+
 shaped_event = st.fixed_dictionaries(
     {},
     optional={

@@ -1,0 +1,118 @@
+"""The `iot_hub.send_command` action: what reaches the device's topic, and its refusals."""
+
+from collections.abc import Callable
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .broker import Mosquitto
+from .helpers import (
+    ESP32_TOPIC,
+    ESP_TEMP,
+    MOTION,
+    SEED_001_MOTION,
+    SEED_002_ESP32,
+    broker_connection,
+    device_of,
+    live_subscriber,
+    setup_entry,
+    wait_for_value,
+)
+
+
+async def _call(hass: HomeAssistant, device_id: str) -> None:
+    await hass.services.async_call(
+        "iot_hub", "send_command", {"device_id": device_id, "payload": {"a": 1}}, blocking=True
+    )
+
+
+async def test_send_command(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    entry = make_entry()
+    await setup_entry(hass, entry)
+    await mosquitto.publish(ESP32_TOPIC, SEED_002_ESP32)
+    await wait_for_value(hass, ESP_TEMP, "23.5")
+    device = device_of(device_registry, entry, "ESP32_001")
+    async with live_subscriber(mosquitto, "iot/devices/ESP32_001/commands") as stdout:
+        await hass.services.async_call(
+            "iot_hub",
+            "send_command",
+            {"device_id": device.id, "payload": {"action": "reboot", "delay": 5}},
+            blocking=True,
+        )
+        received = bytes.fromhex((await stdout.read()).decode().strip())
+    assert received == b'{"action":"reboot","delay":5}'
+
+
+async def test_send_command_refusals(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    entry = make_entry()
+    await setup_entry(hass, entry)
+    bad = device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("iot_hub", f"{entry.entry_id}_a/#")}
+    )
+    other = MockConfigEntry(domain="other_integration")
+    other.add_to_hass(hass)
+    foreign = device_registry.async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("other_integration", "ESP32_001")}
+    )
+    cases: list[tuple[str, str]] = [
+        (bad.id, "invalid_device_id"),
+        (device_of(device_registry, entry).id, "device_not_found"),  # the hub itself
+        (foreign.id, "device_not_found"),
+        ("no-such-device", "device_not_found"),
+    ]
+    for device_id, key in cases:
+        with pytest.raises(ServiceValidationError) as err:
+            await _call(hass, device_id)
+        assert err.value.translation_key == key
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, bad.id)
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_iot_family_off_refuses_commands(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    entry = make_entry(options={"iot_enabled": False})
+    await setup_entry(hass, entry)
+    await mosquitto.publish("sensor/motion", SEED_001_MOTION)
+    await wait_for_value(hass, MOTION, "on")
+    device = device_of(device_registry, entry, "raspberry-1")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, device.id)
+    assert err.value.translation_key == "commands_disabled"
+
+
+async def test_command_while_the_broker_is_down_fails(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    entry = make_entry()
+    await setup_entry(hass, entry)
+    await mosquitto.publish(ESP32_TOPIC, SEED_002_ESP32)
+    await wait_for_value(hass, ESP_TEMP, "23.5")
+    device = device_of(device_registry, entry, "ESP32_001")
+    mosquitto.kill()
+    await wait_for_value(hass, broker_connection(mosquitto), "off")
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, device.id)
+    assert err.value.translation_key == "command_failed"
+    assert err.value.translation_placeholders["device"] == "ESP32_001"
