@@ -7,11 +7,13 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from ..broker import Mosquitto
 from ..helpers import device_of, hub_sensor, setup_entry, wait_for_state, wait_for_value
@@ -156,3 +158,26 @@ async def test_actions_by_device_and_their_errors(
         "iot_hub", "resolve_incident", {"device_id": device.id, "note": "fixed"}, blocking=True
     )
     await wait_for_value(hass, ESP_PROBLEM, "off")
+
+
+async def test_deleting_a_device_resolves_its_incidents(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    device_registry: dr.DeviceRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    events = async_capture_events(hass, "iot_hub_incident")
+    assert await async_setup_component(hass, "config", {})
+    entry = make_entry(options={"clean_session": True})
+    await setup_entry(hass, entry)
+    await mosquitto.publish("iot/alerts/ESP32_001", '{"level": "warning", "message": "A"}')
+    await wait_for_value(hass, ESP_PROBLEM, "on")
+    device = device_of(device_registry, entry, "ESP32_001")
+    client = await hass_ws_client(hass)
+    response = await client.remove_device(device.id)
+    assert response["success"]
+    await hass.async_block_till_done()
+    assert [e.data["phase"] for e in events] == ["opened", "resolved"]
+    assert events[-1].data["note"] == "device deleted"
+    assert hass.states.get(hub_sensor(mosquitto, "open_incidents")).state == "0"

@@ -153,7 +153,12 @@ class IncidentManager:
 
     @callback
     def forget_device(self, device_id: str) -> None:
-        """Forget the incidents of a device the user deleted."""
+        """Resolve (and announce) the incidents of a device the user deleted, then forget it."""
+        self._apply(
+            self.engine.resolve_device(
+                device_id, by="Home Assistant", note="device deleted", now=dt_util.utcnow()
+            )
+        )
         self.engine.forget_device(device_id)
         self._last.pop(device_id, None)
         self._save()
