@@ -27,7 +27,10 @@ Modes:
   pressure    a PRESSURE_DETECTED event of --device every --interval seconds
   fleet       --devices N boards (--layout esp32 | rpi | mixed: the first half, rounded up,
               ESP32, the rest Raspberry Pi), one reading per device every --interval seconds
-  demo        all at once (what scripts/develop runs): DHT11 continuous, the fleet (by default
+  demo        all at once (what scripts/develop runs): the DHT11 in cold spells (from --temp,
+              default 8 °C, down 1 °C per reading to 3 °C, held --cold-readings readings, so
+              IoT Hub's default temperature rule opens an incident, then back up to 22 °C and
+              --warm-readings readings there before the next spell), the fleet (by default
               5 mixed: 3 ESP32 + 2 Raspberry Pi) every --interval seconds, a motion event every
               ~--motion-every and a pressure event every ~--pressure-every seconds (the first
               of each right away)
@@ -232,6 +235,28 @@ def continuous_readings(args: argparse.Namespace) -> Iterator[tuple[float, float
         temp = min(max(temp, 15.0), 30.0)
         hum += random.gauss(0.0, 0.8) + 0.05 * (55.0 - hum)
         hum = min(max(hum, 30.0), 80.0)
+
+
+COLD = 3.0
+WARM = 22.0
+DEMO_START = 8.0
+
+
+def demo_dht11_readings(args: argparse.Namespace) -> Iterator[tuple[float, float]]:
+    """Yield cold spells forever: down to 3 °C, held, back up to 22 °C, held (demo)."""
+    temp = args.temp if args.temp is not None else DEMO_START
+    hum = args.hum if args.hum is not None else random.uniform(50.0, 60.0)
+    while True:
+        while temp > COLD:
+            yield round(temp, 1), round(hum)
+            temp = max(COLD, temp - DROP_STEP)
+        for _ in range(args.cold_readings):
+            yield round(COLD + random.uniform(-0.3, 0.3), 1), round(hum)
+        while temp < WARM:
+            temp = min(WARM, temp + DROP_STEP)
+            yield round(temp, 1), round(hum)
+        for _ in range(args.warm_readings):
+            yield round(WARM + random.uniform(-0.3, 0.3), 1), round(hum)
 
 
 def drop_readings(args: argparse.Namespace) -> Iterator[tuple[float, float]]:
@@ -456,8 +481,7 @@ class Runner:
             self.start_fleet()
             self.schedule.at(now, self._counted(self.fleet_round, args.interval))
         else:
-            # continuous_readings honours --count itself; never let it run out first.
-            self.dht11 = continuous_readings(argparse.Namespace(**{**vars(args), "count": 0}))
+            self.dht11 = demo_dht11_readings(args)
             self.start_fleet()
             self.schedule.at(now, self._counted(self.demo_round, args.interval))
             self.schedule.at(now, self._every(self.motion, args.motion_every), background=True)
@@ -546,6 +570,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=LAYOUTS,
         default="mixed",
         help="fleet/demo: esp32 | rpi | mixed (default %(default)s: first half ESP32)",
+    )
+    parser.add_argument(
+        "--cold-readings",
+        type=int,
+        default=30,
+        help="demo: readings held at 3 °C per cold spell (default %(default)s)",
+    )
+    parser.add_argument(
+        "--warm-readings",
+        type=int,
+        default=120,
+        help="demo: readings held at 22 °C between cold spells (default %(default)s)",
     )
     parser.add_argument(
         "--motion-every",

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 from datetime import UTC, datetime, timedelta
+import importlib.util
 from pathlib import Path
 import subprocess
 import sys
@@ -200,3 +201,22 @@ async def test_fleet(mosquitto: Mosquitto, layout: str, devices: list[str]) -> N
         else:
             assert reading.model is DeviceModel.RASPBERRY_PI
             assert recent(reading.device_time)
+
+
+def test_demo_dht11_goes_through_cold_spells() -> None:
+    spec = importlib.util.spec_from_file_location("iot_hub_simulator", SIMULATOR)
+    assert spec is not None
+    assert spec.loader is not None
+    simulator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(simulator)
+    args = simulator.parse_args(["demo", "--cold-readings", "3", "--warm-readings", "2"])
+    readings = simulator.demo_dht11_readings(args)
+    temps = [next(readings)[0] for _ in range(60)]
+    # Down from 8 °C, 1 °C per reading, below the users' 5 °C threshold...
+    assert temps[:5] == [8.0, 7.0, 6.0, 5.0, 4.0]
+    cold = temps[5:8]
+    assert all(2.7 <= t <= 3.3 for t in cold)
+    # ...then back up to 22 °C, held, and cold again.
+    assert 22.0 in temps
+    assert max(temps) <= 22.3
+    assert any(t <= 3.3 for t in temps[40:])
