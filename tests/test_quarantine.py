@@ -2,11 +2,17 @@
 
 from collections.abc import Callable
 from datetime import timedelta
+import logging
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .broker import Mosquitto
 from .helpers import (
@@ -23,6 +29,8 @@ from .helpers import (
 )
 
 IGNORED = "Ignored a message on"
+# Longest topic or detail a log line or a diagnostics sample quotes (then "…").
+MAX_QUOTED = 120
 
 
 async def _rejections(hass: HomeAssistant, mosquitto: Mosquitto, total: int) -> State:
@@ -34,6 +42,18 @@ async def _rejections(hass: HomeAssistant, mosquitto: Mosquitto, total: int) -> 
 
 def _logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if IGNORED in r.getMessage()]
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def _samples(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+) -> list[dict[str, Any]]:
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    samples: list[dict[str, Any]] = diagnostics["runtime"]["rejected_samples"]
+    return samples
 
 
 @pytest.mark.parametrize(
@@ -140,3 +160,69 @@ async def test_rejections_are_logged_again_after_an_hour(
     assert "1 more since the last report" in logged[1]
     rejected = await _rejections(hass, mosquitto, 3)
     assert rejected.attributes["wrong_type"] == 3
+
+
+async def test_deeply_nested_payload_is_quarantined(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    caplog: pytest.LogCaptureFixture,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Nesting deeper than orjson re-serialises (255 levels) is rejected like any bad payload."""
+    entry = make_entry()
+    await setup_entry(hass, entry)
+    deep = "[" * 300 + "]" * 300
+    for _ in range(3):
+        await mosquitto.publish("iot/sensors/dev1/data", deep)
+    await mosquitto.publish(ESP32_TOPIC, SEED_002_ESP32)
+    await wait_for_value(hass, ESP_TEMP, "23.5")
+    rejected = await _rejections(hass, mosquitto, 3)
+    assert rejected.attributes["not_an_object"] == 3
+    assert _errors(caplog) == []
+    assert len(_logged(caplog)) == 1
+    samples = await _samples(hass, hass_client, entry)
+    assert [sample["reason"] for sample in samples] == ["not_an_object"] * 3
+    for sample in samples:
+        assert sample["size"] == len(deep)
+        assert sample["payload"].startswith("[[[")
+        assert len(sample["payload"]) <= 256
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        "x" * 10_000,
+        # A line separator and a right-to-left override: no forged log lines or text.
+        "a\u2028b\u202ec" * 50,
+    ],
+    ids=["long", "unprintable"],
+)
+async def test_quoted_topics_are_capped_and_printable(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    caplog: pytest.LogCaptureFixture,
+    hass_client: ClientSessionGenerator,
+    device: str,
+) -> None:
+    entry = make_entry()
+    await setup_entry(hass, entry)
+    topic = f"iot/sensors/{device}/data"
+    await mosquitto.publish(topic, '{"temperature": 20}')
+    await mosquitto.publish(ESP32_TOPIC, SEED_002_ESP32)
+    await wait_for_value(hass, ESP_TEMP, "23.5")
+    rejected = await _rejections(hass, mosquitto, 1)
+    assert rejected.attributes["invalid_device_id"] == 1
+    [message] = _logged(caplog)
+    assert message.isprintable()
+    # The topic and the detail are cut, the rest of the line is a fixed sentence.
+    assert len(message) < 2 * (MAX_QUOTED + 1) + 250
+    quoted = message.removeprefix(f"{IGNORED} ").split(" from ")[0]
+    assert len(quoted) <= MAX_QUOTED + 1
+    assert quoted.startswith("iot/sensors/")
+    assert quoted.endswith("…")
+    [sample] = await _samples(hass, hass_client, entry)
+    assert sample["topic"] == quoted
+    assert len(sample["detail"]) <= MAX_QUOTED + 1
+    assert sample["detail"].isprintable()

@@ -3,9 +3,9 @@
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-import orjson
 import probatio
 
+from .broker.commands import command_payload
 from .broker.errors import service_error
 from .broker.runtime import BrokerRuntime
 from .const import ATTR_DEVICE_ID, ATTR_PAYLOAD, DOMAIN, SERVICE_SEND_COMMAND
@@ -39,8 +39,10 @@ def broker_target(hass: HomeAssistant, device_registry_id: str) -> tuple[BrokerR
 
 
 async def _send_command(call: ServiceCall) -> None:
+    # Size, depth and JSON checked first: a refused payload never reaches the broker.
+    payload = command_payload(call.data[ATTR_PAYLOAD])
     runtime, device_id = broker_target(call.hass, call.data[ATTR_DEVICE_ID])
-    await runtime.async_send_command(device_id, orjson.dumps(call.data[ATTR_PAYLOAD]))
+    await runtime.async_send_command(device_id, payload)
 
 
 @callback

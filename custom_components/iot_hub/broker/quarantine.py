@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from ..core.local.models import Rejected
-from ..core.local.redact import payload_sample
+from ..core.local.redact import payload_sample, printable
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,14 +32,19 @@ class Quarantine:
         return sum(self.counts.values())
 
     def reject(self, topic: str, payload: bytes, rejected: Rejected, now: datetime) -> None:
-        """Count a rejection, keep a redacted sample, log it unless logged lately."""
+        """Count a rejection, keep a redacted sample, log it unless logged lately.
+
+        Never raises, whatever the topic and payload; the topic and detail quoted in the
+        log and the sample are capped and printable (a topic may be 65 KB of any text).
+        """
         reason = rejected.reason.value
         self.counts[reason] += 1
-        detail = rejected.detail[:SAMPLE_BYTES]
+        shown_topic = printable(topic)
+        detail = printable(rejected.detail)
         self.samples.append(
             {
                 "time": now.isoformat(),
-                "topic": topic,
+                "topic": shown_topic,
                 "reason": reason,
                 "detail": detail,
                 "size": len(payload),
@@ -55,7 +60,7 @@ class Quarantine:
         _LOGGER.warning(
             "Ignored a message on %s from %s: %s (%s)%s. For an hour, further messages "
             "rejected for this reason are only counted (see the diagnostics)",
-            topic,
+            shown_topic,
             self.broker,
             reason,
             detail or "no detail",

@@ -1,7 +1,11 @@
-"""Topic families (DHT11, event envelopes, IoT platform) and routing a topic to its decoder."""
+"""Topic families (DHT11, event envelopes, IoT platform) and routing a topic to its decoder.
+
+Imports nothing but the standard library: scripts/simulator.py loads this file by its path.
+"""
 
 from dataclasses import dataclass
 from enum import StrEnum
+import sys
 
 
 class Family(StrEnum):
@@ -44,8 +48,18 @@ def valid_base(base: str) -> bool:
     return bool(base) and "+" not in base and "#" not in base and "" not in base.split("/")
 
 
-# Topics whose route is remembered (well above a home's fleet).
+# Kinds whose topic names the device (an event's topic level only names its source), and
+# the longest device id (common.MAX_DEVICE_ID_LENGTH; longer ones are refused).
+_NAMED_BY_TOPIC = frozenset({Kind.IOT_DATA, Kind.IOT_STATUS, Kind.IOT_ALERT})
+MAX_DEVICE_ID_LENGTH = 64
+
+# Topics whose route is remembered (well above a home's fleet), and the memory their text
+# may take in all: a flood of one-off topics (up to 65 KB each) must not grow memory.
 MAX_REMEMBERED_TOPICS = 8192
+MAX_REMEMBERED_BYTES = 1024 * 1024
+# Longest topic remembered, whatever the bases: with the default ones a topic naming a valid
+# device id (at most 64 characters) is under 100. Longer bases raise it (see TopicRouter).
+MAX_REMEMBERED_LENGTH = 256
 
 
 class TopicRouter:
@@ -56,6 +70,9 @@ class TopicRouter:
         self._exact: dict[str, Route] = {}
         # Devices repeat their topics: remember the answer for the ones seen.
         self._seen: dict[str, Route | None] = {}
+        self._seen_bytes = 0
+        # Longer topics cannot name a valid device: they are routed (and refused), not kept.
+        self._max_remembered_length = MAX_REMEMBERED_LENGTH
         # (prefix levels, suffix levels, kind): one "+" level between them.
         self._patterns: list[tuple[tuple[str, ...], tuple[str, ...], Kind]] = []
         self.subscriptions: list[str] = []
@@ -73,12 +90,16 @@ class TopicRouter:
     def _add_exact(self, topic: str, kind: Kind) -> None:
         self._exact[topic] = Route(kind)
         self.subscriptions.append(topic)
+        self._max_remembered_length = max(self._max_remembered_length, len(topic))
 
     def _add_pattern(self, prefix: str, suffix: str, kind: Kind) -> None:
         before = tuple(prefix.split("/"))
         after = tuple(suffix.split("/")) if suffix else ()
         self._patterns.append((before, after, kind))
-        self.subscriptions.append("/".join((*before, "+", *after)))
+        subscription = "/".join((*before, "+", *after))
+        self.subscriptions.append(subscription)
+        longest = len(subscription) - 1 + MAX_DEVICE_ID_LENGTH
+        self._max_remembered_length = max(self._max_remembered_length, longest)
 
     def route(self, topic: str) -> Route | None:
         """Return the route of `topic`, or None when no enabled family owns it."""
@@ -87,9 +108,21 @@ class TopicRouter:
         except KeyError:
             pass
         route = self._route(topic)
-        if len(self._seen) >= MAX_REMEMBERED_TOPICS:
+        if len(topic) > self._max_remembered_length or (
+            route is not None
+            and route.kind in _NAMED_BY_TOPIC
+            and len(route.device_id or "") > MAX_DEVICE_ID_LENGTH
+        ):
+            return route  # refused for its device id: remembering it would only cost memory
+        size = sys.getsizeof(topic)
+        if (
+            len(self._seen) >= MAX_REMEMBERED_TOPICS
+            or self._seen_bytes + size > MAX_REMEMBERED_BYTES
+        ):
             self._seen.clear()  # a flood of one-off topics must not grow memory
+            self._seen_bytes = 0
         self._seen[topic] = route
+        self._seen_bytes += size
         return route
 
     def _route(self, topic: str) -> Route | None:
