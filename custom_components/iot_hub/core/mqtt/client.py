@@ -397,4 +397,4 @@ class MqttClient:
             self._on_message_cb(topic, msg.payload, msg.qos, msg.retain)
         except Exception:
             # A bug in a consumer must not take the connection down.
-            _LOGGER.exception("Error handling message on %r", topic[:120])
+            _LOGGER.exception("Error handling message on %s", topic[:120])
