@@ -1,6 +1,7 @@
 """Config flow of IoT Hub: menu, MQTT broker setup, reauth, reconfigure, options."""
 
 from collections.abc import Mapping
+import re
 from typing import Any, override
 
 from homeassistant.config_entries import (
@@ -35,8 +36,10 @@ from .const import (
     CONF_CLIENT_CERT_PEM,
     CONF_CLIENT_ID,
     CONF_CLIENT_KEY_PEM,
+    CONF_DEVICE_ID_PATTERN,
     CONF_EVENT_OFF_DELAY,
     CONF_KEEPALIVE,
+    CONF_MAX_DEVICES,
     CONF_OFFLINE_TIMEOUT,
     CONF_PROTOCOL,
     CONF_PUBLISH_INCIDENTS,
@@ -46,10 +49,12 @@ from .const import (
     DEFAULT_AVAILABILITY_GRACE,
     DEFAULT_EVENT_OFF_DELAY,
     DEFAULT_KEEPALIVE,
+    DEFAULT_MAX_DEVICES,
     DEFAULT_OFFLINE_TIMEOUT,
     DEFAULT_PORT,
     DEFAULT_WS_PATH,
     DOMAIN,
+    MAX_MAX_DEVICES,
     conf_base,
     conf_enabled,
 )
@@ -315,7 +320,23 @@ def _options_schema() -> probatio.Schema:
     fields[probatio.Required(CONF_AVAILABILITY_GRACE, default=DEFAULT_AVAILABILITY_GRACE)] = (
         _seconds(0, 3600)
     )
+    fields[probatio.Required(CONF_MAX_DEVICES, default=DEFAULT_MAX_DEVICES)] = probatio.All(
+        NumberSelector(
+            NumberSelectorConfig(min=1, max=MAX_MAX_DEVICES, mode=NumberSelectorMode.BOX)
+        ),
+        probatio.Coerce(int),
+    )
+    fields[probatio.Optional(CONF_DEVICE_ID_PATTERN)] = TextSelector()
     return probatio.Schema(fields)
+
+
+def _valid_pattern(pattern: str) -> bool:
+    """Whether `pattern` is a regular expression Python can use."""
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
 
 
 class IotHubOptionsFlow(OptionsFlow):
@@ -330,6 +351,12 @@ class IotHubOptionsFlow(OptionsFlow):
                 user_input[conf_base(family)] = base
                 if not valid_base(base):
                     errors[conf_base(family)] = "invalid_base_topic"
+            # Allowed device ids: empty means any; otherwise a regex ids must fully match.
+            pattern = str(user_input.pop(CONF_DEVICE_ID_PATTERN, None) or "").strip()
+            if pattern:
+                user_input[CONF_DEVICE_ID_PATTERN] = pattern
+                if not _valid_pattern(pattern):
+                    errors[CONF_DEVICE_ID_PATTERN] = "invalid_device_id_pattern"
             if not errors:
                 return self.async_create_entry(data=user_input)
         return self.async_show_form(

@@ -32,11 +32,21 @@ CONF_OFFLINE_TIMEOUT: Final = "offline_timeout"
 CONF_EVENT_OFF_DELAY: Final = "event_off_delay"
 DEFAULT_OFFLINE_TIMEOUT: Final = 10  # minutes
 DEFAULT_EVENT_OFF_DELAY: Final = 30  # seconds
+# Devices one entry may create (Home Assistant stops adding entities at 10,000 per entry,
+# and a device has 3 to 6 of them), and the pattern new device ids must fully match.
+CONF_MAX_DEVICES: Final = "max_devices"
+CONF_DEVICE_ID_PATTERN: Final = "device_id_pattern"
+DEFAULT_MAX_DEVICES: Final = 1000
+MAX_MAX_DEVICES: Final = 1500
 # How often silent devices are looked for.
 SILENCE_CHECK_SECONDS: Final = 30
 
 # The hub device's own listeners use this pseudo device id.
 HUB_DEVICE: Final = "__hub__"
+
+# Repair issues (ids are suffixed with the entry id; the keys are the translation keys).
+ISSUE_DEVICE_LIMIT: Final = "device_limit"
+ISSUE_SUBSCRIPTION_REFUSED: Final = "subscription_refused"
 
 SERVICE_SEND_COMMAND: Final = "send_command"
 ATTR_DEVICE_ID: Final = "device_id"

@@ -3,13 +3,20 @@
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
+import re
+import time
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_call_later
 
-from ..const import HUB_DEVICE
+from ..const import DEFAULT_MAX_DEVICES, DOMAIN, HUB_DEVICE, ISSUE_DEVICE_LIMIT
 from ..core.local.device_state import (
     KEY_CONNECTIVITY,
     KEY_FIRMWARE,
@@ -18,22 +25,144 @@ from ..core.local.device_state import (
     DeviceState,
 )
 from ..core.local.dht11 import DHT11_DEVICE_ID
+from ..core.local.models import Rejected, Rejection
 from ..identifiers import device_id_of, device_identifier, split_unique_id
 from ..incidents.manager import KEY_INCIDENT
 
 # Keys every device gets on its first message (its incident entities too).
 BASE_KEYS = frozenset({KEY_CONNECTIVITY, KEY_LAST_SEEN, KEY_INCIDENT})
+# Distinct refused ids remembered for the repair issue's count (a flood must not grow
+# memory): past this many, the count shows as "10000+".
+MAX_REFUSED_REMEMBERED = 10_000
+# The repair issue is updated at most this often while ids keep being refused.
+ISSUE_UPDATE_SECONDS = 2.0
+
+
+def device_limit_issue_id(entry_id: str) -> str:
+    """Id of the repair issue "device bound reached" of an entry."""
+    return f"{ISSUE_DEVICE_LIMIT}_{entry_id}"
 
 
 class DeviceBook:
-    """Device states and which entities exist for them, for one entry."""
+    """Device states and which entities exist for them, for one entry.
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+    New devices are admitted up to `max_devices` (and, with `pattern`, only ids that
+    fully match it); devices already known always are. Reaching the bound raises a
+    repair issue, deleted once there is room again.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        *,
+        broker: str = "",
+        max_devices: int = DEFAULT_MAX_DEVICES,
+        pattern: re.Pattern[str] | None = None,
+    ) -> None:
         self.hass = hass
         self.entry_id = entry_id
+        self.broker = broker
+        self.max_devices = max_devices
+        self.pattern = pattern
         self.states: dict[str, DeviceState] = {}
         self.hub_device_id: str | None = None
         self._entity_keys: dict[str, set[str]] = defaultdict(set)
+        # Ids refused because the bound is reached (distinct, up to MAX_REFUSED_REMEMBERED).
+        self._refused: set[str] = set()
+        self._issue_updated = 0.0
+        self._issue_timer: CALLBACK_TYPE | None = None
+
+    # ------------------------------------------------------------ admission
+
+    @callback
+    def admit(self, device_id: str, *, check_pattern: bool = True) -> Rejected | None:
+        """Return why a message of `device_id` must be refused, or None to accept it.
+
+        Known devices are always accepted. A new id must match the pattern (unless
+        `check_pattern` is False: the DHT11 family's fixed id), and is refused once
+        `max_devices` devices are known.
+        """
+        if device_id in self.states:
+            return None
+        if check_pattern and self.pattern is not None and self.pattern.fullmatch(device_id) is None:
+            return Rejected(
+                Rejection.DEVICE_ID_NOT_ALLOWED,
+                f"device id {device_id!r} does not match the allowed device ids "
+                f"({self.pattern.pattern})",
+            )
+        if len(self.states) >= self.max_devices:
+            self._refuse(device_id)
+            return Rejected(
+                Rejection.DEVICE_LIMIT,
+                f"new device {device_id!r} refused: the limit of {self.max_devices} "
+                "devices is reached (see the repair issue)",
+            )
+        return None
+
+    @property
+    def refused_count(self) -> int:
+        """Distinct new ids refused because the bound was reached (up to the cap)."""
+        return len(self._refused)
+
+    @callback
+    def _refuse(self, device_id: str) -> None:
+        if device_id in self._refused or len(self._refused) >= MAX_REFUSED_REMEMBERED:
+            return
+        self._refused.add(device_id)
+        if self._issue_timer is not None:
+            return  # an update is due already
+        wait = ISSUE_UPDATE_SECONDS - (time.monotonic() - self._issue_updated)
+        if wait <= 0:
+            self._raise_issue()
+        else:
+            self._issue_timer = async_call_later(self.hass, wait, self._issue_timer_fired)
+
+    @callback
+    def _issue_timer_fired(self, _now: datetime) -> None:
+        self._issue_timer = None
+        if self._refused:
+            self._raise_issue()
+
+    @callback
+    def _raise_issue(self) -> None:
+        self._issue_updated = time.monotonic()
+        count = len(self._refused)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            device_limit_issue_id(self.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_DEVICE_LIMIT,
+            translation_placeholders={
+                "broker": self.broker,
+                "count": str(count) if count < MAX_REFUSED_REMEMBERED else f"{count}+",
+                "max_devices": str(self.max_devices),
+            },
+        )
+
+    @callback
+    def check_room(self) -> None:
+        """Delete the repair issue once there is room for new devices again."""
+        if len(self.states) >= self.max_devices:
+            return
+        self._refused.clear()
+        self.cancel_issue_update()
+        ir.async_delete_issue(self.hass, DOMAIN, device_limit_issue_id(self.entry_id))
+
+    @callback
+    def cancel_issue_update(self) -> None:
+        """Cancel a pending update of the repair issue (the entry stops)."""
+        if self._issue_timer is not None:
+            self._issue_timer()
+            self._issue_timer = None
+
+    @callback
+    def stop(self) -> None:
+        """Stop: the entry is unloaded or removed, nothing is refused any more."""
+        self.cancel_issue_update()
+        ir.async_delete_issue(self.hass, DOMAIN, device_limit_issue_id(self.entry_id))
 
     def get(self, device_id: str) -> DeviceState | None:
         """State of a device, if known."""
@@ -98,6 +227,7 @@ class DeviceBook:
         """Drop a device the user deleted; it comes back if it publishes again."""
         self.states.pop(device_id, None)
         self._entity_keys.pop(device_id, None)
+        self.check_room()
 
     def device_info(self, device_id: str) -> DeviceInfo:
         """Registry information of a device seen on the broker."""

@@ -7,12 +7,15 @@ their own modules beside this one.
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+import logging
 from pathlib import Path
+import re
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -21,14 +24,18 @@ from ..const import (
     CONF_AVAILABILITY_GRACE,
     CONF_CLEAN_SESSION,
     CONF_CLIENT_ID,
+    CONF_DEVICE_ID_PATTERN,
     CONF_EVENT_OFF_DELAY,
+    CONF_MAX_DEVICES,
     CONF_OFFLINE_TIMEOUT,
     CONF_PUBLISH_INCIDENTS,
     DEFAULT_AVAILABILITY_GRACE,
     DEFAULT_EVENT_OFF_DELAY,
+    DEFAULT_MAX_DEVICES,
     DEFAULT_OFFLINE_TIMEOUT,
     DOMAIN,
     HUB_DEVICE,
+    ISSUE_SUBSCRIPTION_REFUSED,
     SILENCE_CHECK_SECONDS,
 )
 from ..core.incidents.messages import IncidentStatusEcho
@@ -52,10 +59,15 @@ from ..core.local.models import (
     Rejection,
     Status,
 )
-from ..core.local.topics import Family, TopicRouter
+from ..core.local.topics import Family, Kind, TopicRouter
 from ..core.mqtt.backoff import Backoff
 from ..core.mqtt.client import MqttClient
-from ..core.mqtt.errors import MqttConnectError, MqttError
+from ..core.mqtt.errors import (
+    MqttConnectError,
+    MqttError,
+    MqttNotConnectedError,
+    MqttTimeoutError,
+)
 from ..identifiers import hub_identifier
 from ..incidents.manager import KEY_INCIDENT, KEY_INCIDENT_EVENT, IncidentManager
 from ..runtime import EntryKind
@@ -70,6 +82,8 @@ from .listeners import Listeners
 from .momentary import OffTimers
 from .quarantine import Quarantine
 
+_LOGGER = logging.getLogger(__name__)
+
 # Messages that arrive before the platforms are ready (a persistent session
 # delivers its queue right after CONNACK) wait here, up to this many.
 MAX_EARLY_MESSAGES = 10_000
@@ -80,6 +94,28 @@ KEY_FLEET = "fleet"
 MOMENTARY_KEYS = frozenset({KEY_MOTION, KEY_OCCUPANCY})
 INCIDENT_KEYS = frozenset({KEY_INCIDENT, KEY_INCIDENT_EVENT})
 ALWAYS_AVAILABLE = frozenset({KEY_CONNECTIVITY})
+# The DHT11 family names its one device itself: the id pattern is not applied to it.
+DHT11_KINDS = frozenset({Kind.DHT11_DATA, Kind.DHT11_STATUS, Kind.DHT11_INCIDENTS})
+# How MqttClient words a SUBACK failure (the broker refused the topic filter).
+SUBSCRIPTION_REFUSED = "subscription refused"
+
+
+def subscription_refused_issue_id(entry_id: str) -> str:
+    """Id of the repair issue "the broker refused subscriptions" of an entry."""
+    return f"{ISSUE_SUBSCRIPTION_REFUSED}_{entry_id}"
+
+
+def device_id_pattern(options: Any) -> re.Pattern[str] | None:
+    """Compile the "allowed device ids" option (None when unset or, never expected, invalid)."""
+    text = options.get(CONF_DEVICE_ID_PATTERN)
+    if not text:
+        return None
+    try:
+        return re.compile(str(text))
+    except re.error as err:
+        _LOGGER.error("Ignoring the invalid allowed device ids pattern %r: %s", text, err)
+        return None
+
 
 type BrokerConfigEntry = ConfigEntry[BrokerRuntime]
 
@@ -115,7 +151,15 @@ class BrokerRuntime:
             minutes=float(options.get(CONF_OFFLINE_TIMEOUT, DEFAULT_OFFLINE_TIMEOUT))
         )
         self.off_delay = float(options.get(CONF_EVENT_OFF_DELAY, DEFAULT_EVENT_OFF_DELAY))
-        self.devices = DeviceBook(hass, entry.entry_id)
+        self.devices = DeviceBook(
+            hass,
+            entry.entry_id,
+            broker=self.name,
+            max_devices=int(options.get(CONF_MAX_DEVICES, DEFAULT_MAX_DEVICES)),
+            pattern=device_id_pattern(options),
+        )
+        # Topic filters the broker refused at setup (its ACL), for the repair issue.
+        self.refused_subscriptions: list[str] = []
         self.listeners = Listeners()
         self.availability = Availability(
             hass, self.grace, lambda: self.client.connected, self.listeners.notify_all
@@ -147,18 +191,70 @@ class BrokerRuntime:
     # ------------------------------------------------------------ lifecycle
 
     async def async_start(self) -> None:
-        """Connect and subscribe, or raise what Home Assistant expects at setup."""
+        """Connect and subscribe, or raise what Home Assistant expects at setup.
+
+        A subscription the broker refuses (its ACL) does not fail the setup: the
+        connection works, the other families do, and a repair issue names the topics.
+        """
+        refused: list[str] = []
         try:
             await self.client.connect()
             for topic in self.router.subscriptions:
-                await self.client.subscribe(topic, 1)
+                try:
+                    await self.client.subscribe(topic, 1)
+                except MqttError as err:
+                    if not self._is_refusal(err):
+                        raise
+                    _LOGGER.warning("%s refused the subscription to %s: %s", self.name, topic, err)
+                    refused.append(topic)
         except MqttError as err:
             await self.client.close()
             raise setup_error(err, self.name) from err
+        self.refused_subscriptions = refused
+        self._report_refused_subscriptions()
         self.availability.available = True
         self._started = dt_util.utcnow()
         self.devices.restore()
+        self.devices.check_room()
         await self.incidents.async_load()
+
+    def _is_refusal(self, err: MqttError) -> bool:
+        """Whether a failed subscribe was the broker's SUBACK refusal (the link is fine)."""
+        return (
+            not isinstance(err, MqttConnectError | MqttNotConnectedError | MqttTimeoutError)
+            and str(err).startswith(SUBSCRIPTION_REFUSED)
+            and self.client.connected
+        )
+
+    @callback
+    def _report_refused_subscriptions(self) -> None:
+        """Raise the repair issue naming the refused topics, or delete it (none refused)."""
+        issue_id = subscription_refused_issue_id(self.entry_id)
+        if not self.refused_subscriptions:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_SUBSCRIPTION_REFUSED,
+            translation_placeholders={
+                "broker": self.name,
+                "topics": ", ".join(self.refused_subscriptions),
+                "families": ", ".join(self._families_of(self.refused_subscriptions)),
+            },
+        )
+
+    def _families_of(self, topics: list[str]) -> list[str]:
+        """Return the topic families the topic filters belong to, in option order."""
+        families = []
+        for family, base in self.router.bases.items():
+            own = TopicRouter({family: base}).subscriptions
+            if any(topic in own for topic in topics):
+                families.append(family.value)
+        return families
 
     async def async_platforms_ready(self) -> None:
         """Replay what arrived while the platforms were being set up; start timers."""
@@ -175,6 +271,10 @@ class BrokerRuntime:
     async def async_stop(self) -> None:
         """Close the connection and cancel timers."""
         self.availability.stop()
+        # Unloaded (or removed): its repair issues no longer apply; a new setup raises
+        # them again if they still do.
+        self.devices.stop()
+        ir.async_delete_issue(self.hass, DOMAIN, subscription_refused_issue_id(self.entry_id))
         if self._silence_cancel is not None:
             self._silence_cancel()
             self._silence_cancel = None
@@ -269,6 +369,14 @@ class BrokerRuntime:
             return  # a status publication (ours heard back, or the users' system's)
         if result.device_id == HUB_DEVICE:
             self._reject(topic, payload, Rejected(Rejection.INVALID_DEVICE_ID, HUB_DEVICE))
+            return
+        if isinstance(result, Reading | Event | Status | Alert) and (
+            refused := self.devices.admit(
+                result.device_id, check_pattern=route.kind not in DHT11_KINDS
+            )
+        ):
+            # A new device beyond the bound or not matching the allowed ids: refused whole.
+            self._reject(topic, payload, refused)
             return
         self.listeners.begin_message()
         try:

@@ -22,6 +22,8 @@ class Rejection(StrEnum):
     UNKNOWN_EVENT_TYPE = "unknown_event_type"
     UNKNOWN_STATUS = "unknown_status"
     DUPLICATE = "duplicate"
+    DEVICE_LIMIT = "device_limit"
+    DEVICE_ID_NOT_ALLOWED = "device_id_not_allowed"
 
 
 @dataclass(frozen=True, slots=True)
