@@ -235,6 +235,8 @@ class Side:
             }
             dev_ha.ensure_entry(self.api, broker, None)
             self.wait_loaded("iot_hub")
+            self.widen_incident_rules()
+            self.wait_loaded("iot_hub")
         self.result["entry_loaded_s"] = round(time.monotonic() - t0, 2)
         settle = 1.0 if args.quick else 3.0
         time.sleep(settle)  # let startup work finish before the idle reading
@@ -266,6 +268,41 @@ class Side:
             return None if status == 200 else f"bench_probe not set up after {timeout:.0f} s"
 
         self.poll(pending, timeout, 0.2)
+
+    def widen_incident_rules(self) -> None:
+        """Keep IoT Hub's default rules (evaluated on every reading) but never firing.
+
+        The stream sweeps -40..80 °C and 20..69 %: with the default 5-35 °C rule every
+        device would open incidents mid-run, work HA MQTT has no counterpart for. The
+        rules still run per reading (their cost is measured); they just never trigger.
+        """
+        _, entries = self.api.call("GET", "/api/config/config_entries/entry?domain=iot_hub")
+        entry_id = entries[0]["entry_id"]
+        with dev_ha.WebSocket(self.api) as ws:
+            subentries = ws.command("config_entries/subentries/list", entry_id=entry_id)
+        for subentry in subentries:
+            if subentry.get("subentry_type") != "rule":
+                continue
+            _, form = self.api.call(
+                "POST",
+                "/api/config/config_entries/subentries/flow",
+                {"handler": [entry_id, "rule"], "subentry_id": subentry["subentry_id"]},
+            )
+            metric = "temperature" if "emperature" in subentry.get("title", "") else "humidity"
+            _, done = self.api.call(
+                "POST",
+                f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+                {
+                    "metric": metric,
+                    "warning_min": -100,
+                    "warning_max": 200,
+                    "hysteresis": 1,
+                    "min_duration": 60,
+                },
+            )
+            if done.get("type") != "abort":
+                raise BenchError(f"iot_hub rule edit refused: {json.dumps(done)}")
+        log(f"{self.name}: incident rules widened (evaluated, never firing)")
 
     def create_mqtt_entry(self) -> None:
         """HA's own config flow, broker step, protocol pinned to the one IoT Hub uses."""
