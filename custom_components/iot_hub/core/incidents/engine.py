@@ -322,6 +322,12 @@ class IncidentEngine:
         if incident is not None:
             self._follow(incident, rule, value, now, changes)
             return
+        low, high = self._index.ranges[rule.id]
+        if low <= value <= high:
+            # Nearly every reading: in range, nothing open (the same as assess() is None).
+            if device in self._pending:
+                self._drop_pending(device, rule.id)
+            return
         if assess(rule, value) is None:
             # Back in range before min_duration: no incident, no flapping.
             self._drop_pending(device, rule.id)

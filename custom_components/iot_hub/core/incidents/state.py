@@ -123,6 +123,15 @@ class RuleIndex:
             raise RuleError("duplicate_id", "two rules share an id")
         self.rules = {rule.id: rule for rule in rules if rule.enabled}
         self.offline = {rule.id: rule for rule in offline_rules}
+        # The lowest severity's range per rule, as plain floats: the message path's
+        # in-range check (nearly every reading) is two comparisons.
+        self.ranges: dict[str, tuple[float, float]] = {}
+        for rule in self.rules.values():
+            lowest = next(iter(rule.bounds.values()))
+            self.ranges[rule.id] = (
+                -math.inf if lowest.min is None else lowest.min,
+                math.inf if lowest.max is None else lowest.max,
+            )
         self._generic: dict[str, tuple[Rule, ...]] = {}
         self._specific: dict[str, dict[str, tuple[Rule, ...]]] = {}
         for rule in self.rules.values():
