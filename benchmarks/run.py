@@ -41,7 +41,7 @@ import stream
 
 SIDE_NAMES = {"A": "HA MQTT", "B": "IoT Hub"}
 IOT_HUB_SRC = harness.ROOT / "custom_components" / "iot_hub"
-FAMILIES = IOT_HUB_SRC / "broker" / "families.py"
+FAMILIES = IOT_HUB_SRC / "broker" / "options.py"
 RESULTS = harness.BENCH / "results"
 P99_LIMIT_MS = 1000.0
 # A backlog that grows delays every message: the fastest tenth of the last fifth of sends
@@ -950,7 +950,7 @@ def main(argv: list[str] | None = None) -> int:
     order = args.order
     if "B" in order and not FAMILIES.exists():
         notes.append(
-            "IoT Hub (B) skipped: custom_components/iot_hub/broker/families.py does not exist yet"
+            "IoT Hub (B) skipped: custom_components/iot_hub/broker/options.py does not exist yet"
             " (no iot/sensors/+/data support)"
         )
         log(notes[-1])

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
+import logging
 import re
 import time
 from typing import Any
@@ -16,7 +17,13 @@ from homeassistant.helpers import (
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_call_later
 
-from ..const import DEFAULT_MAX_DEVICES, DOMAIN, HUB_DEVICE, ISSUE_DEVICE_LIMIT
+from ..const import (
+    CONF_DEVICE_ID_PATTERN,
+    DEFAULT_MAX_DEVICES,
+    DOMAIN,
+    HUB_DEVICE,
+    ISSUE_DEVICE_LIMIT,
+)
 from ..core.local.device_state import (
     KEY_CONNECTIVITY,
     KEY_FIRMWARE,
@@ -36,6 +43,8 @@ BASE_KEYS = frozenset({KEY_CONNECTIVITY, KEY_LAST_SEEN, KEY_INCIDENT})
 MAX_REFUSED_REMEMBERED = 10_000
 # The repair issue is updated at most this often while ids keep being refused.
 ISSUE_UPDATE_SECONDS = 2.0
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def device_limit_issue_id(entry_id: str) -> str:
@@ -291,3 +300,15 @@ class DeviceBook:
     def diagnostics(self) -> dict[str, Any]:
         """Every device's state."""
         return {device_id: state.diagnostics() for device_id, state in self.states.items()}
+
+
+def device_id_pattern(options: Any) -> re.Pattern[str] | None:
+    """Compile the "allowed device ids" option (None when unset or, never expected, invalid)."""
+    text = options.get(CONF_DEVICE_ID_PATTERN)
+    if not text:
+        return None
+    try:
+        return re.compile(str(text))
+    except re.error as err:
+        _LOGGER.error("Ignoring the invalid allowed device ids pattern %r: %s", text, err)
+        return None

@@ -6,6 +6,8 @@ from datetime import datetime
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
+from ..core.local.device_state import DeviceState
+
 
 class OffTimers:
     """One pending "turn off" per (device, key)."""
@@ -33,6 +35,16 @@ class OffTimers:
         for cancel in self._timers.values():
             cancel()
         self._timers.clear()
+
+    @callback
+    def restore(self, state: DeviceState, key: str, remaining: float) -> bool:
+        """Take back a state that was on before a restart if `remaining` s of delay are left."""
+        if remaining <= 0:
+            return False
+        if state.event_on(key) is None:
+            state.restore_event(key)
+            self.schedule(state.device_id, key, remaining)
+        return state.event_on(key) is True
 
     @callback
     def schedule(self, device_id: str, key: str, delay: float) -> None:

@@ -7,35 +7,20 @@ their own modules beside this one.
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
-import logging
 from pathlib import Path
-import re
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..const import (
-    CONF_AVAILABILITY_GRACE,
-    CONF_CLEAN_SESSION,
     CONF_CLIENT_ID,
-    CONF_DEVICE_ID_PATTERN,
-    CONF_EVENT_OFF_DELAY,
-    CONF_MAX_DEVICES,
-    CONF_OFFLINE_TIMEOUT,
-    CONF_PUBLISH_INCIDENTS,
-    DEFAULT_AVAILABILITY_GRACE,
-    DEFAULT_EVENT_OFF_DELAY,
-    DEFAULT_MAX_DEVICES,
-    DEFAULT_OFFLINE_TIMEOUT,
     DOMAIN,
     HUB_DEVICE,
-    ISSUE_SUBSCRIPTION_REFUSED,
     SILENCE_CHECK_SECONDS,
 )
 from ..core.incidents.messages import IncidentStatusEcho
@@ -59,14 +44,12 @@ from ..core.local.models import (
     Rejection,
     Status,
 )
-from ..core.local.topics import Family, Kind, TopicRouter
+from ..core.local.topics import Kind, TopicRouter
 from ..core.mqtt.backoff import Backoff
 from ..core.mqtt.client import MqttClient
 from ..core.mqtt.errors import (
     MqttConnectError,
     MqttError,
-    MqttNotConnectedError,
-    MqttTimeoutError,
 )
 from ..identifiers import hub_identifier
 from ..incidents.manager import KEY_INCIDENT, KEY_INCIDENT_EVENT, IncidentManager
@@ -77,12 +60,11 @@ from .commands import publish_quietly, send_command
 from .connection import broker_settings
 from .devices import DeviceBook
 from .errors import setup_error
-from .families import family_bases
 from .listeners import Listeners
 from .momentary import OffTimers
+from .options import BrokerOptions
 from .quarantine import Quarantine
-
-_LOGGER = logging.getLogger(__name__)
+from .subscriptions import report_refused, subscribe_all
 
 # Messages that arrive before the platforms are ready (a persistent session
 # delivers its queue right after CONNACK) wait here, up to this many.
@@ -96,25 +78,6 @@ INCIDENT_KEYS = frozenset({KEY_INCIDENT, KEY_INCIDENT_EVENT})
 ALWAYS_AVAILABLE = frozenset({KEY_CONNECTIVITY})
 # The DHT11 family names its one device itself: the id pattern is not applied to it.
 DHT11_KINDS = frozenset({Kind.DHT11_DATA, Kind.DHT11_STATUS, Kind.DHT11_INCIDENTS})
-# How MqttClient words a SUBACK failure (the broker refused the topic filter).
-SUBSCRIPTION_REFUSED = "subscription refused"
-
-
-def subscription_refused_issue_id(entry_id: str) -> str:
-    """Id of the repair issue "the broker refused subscriptions" of an entry."""
-    return f"{ISSUE_SUBSCRIPTION_REFUSED}_{entry_id}"
-
-
-def device_id_pattern(options: Any) -> re.Pattern[str] | None:
-    """Compile the "allowed device ids" option (None when unset or, never expected, invalid)."""
-    text = options.get(CONF_DEVICE_ID_PATTERN)
-    if not text:
-        return None
-    try:
-        return re.compile(str(text))
-    except re.error as err:
-        _LOGGER.error("Ignoring the invalid allowed device ids pattern %r: %s", text, err)
-        return None
 
 
 type BrokerConfigEntry = ConfigEntry[BrokerRuntime]
@@ -130,13 +93,13 @@ class BrokerRuntime:
         self.hass = hass
         self.entry = entry
         self.entry_id = entry.entry_id
-        options = entry.options
+        options = BrokerOptions.from_options(entry.options)
         self.tls_dir = Path(hass.config.path(".storage", DOMAIN, entry.entry_id))
         settings = broker_settings(
             entry.data,
             client_id=entry.data[CONF_CLIENT_ID],
             tls_dir=self.tls_dir,
-            clean_session=options.get(CONF_CLEAN_SESSION, False),
+            clean_session=options.clean_session,
         )
         self.client = MqttClient(
             settings,
@@ -145,18 +108,16 @@ class BrokerRuntime:
             on_auth_failed=self._on_auth_failed,
             backoff=Backoff(),
         )
-        self.router = TopicRouter(family_bases(options))
-        self.grace = float(options.get(CONF_AVAILABILITY_GRACE, DEFAULT_AVAILABILITY_GRACE))
-        self.offline_timeout = timedelta(
-            minutes=float(options.get(CONF_OFFLINE_TIMEOUT, DEFAULT_OFFLINE_TIMEOUT))
-        )
-        self.off_delay = float(options.get(CONF_EVENT_OFF_DELAY, DEFAULT_EVENT_OFF_DELAY))
+        self.router = TopicRouter(options.bases)
+        self.grace = options.grace
+        self.offline_timeout = options.offline_timeout
+        self.off_delay = options.off_delay
         self.devices = DeviceBook(
             hass,
             entry.entry_id,
             broker=self.name,
-            max_devices=int(options.get(CONF_MAX_DEVICES, DEFAULT_MAX_DEVICES)),
-            pattern=device_id_pattern(options),
+            max_devices=options.max_devices,
+            pattern=options.pattern,
         )
         # Topic filters the broker refused at setup (its ACL), for the repair issue.
         self.refused_subscriptions: list[str] = []
@@ -170,9 +131,7 @@ class BrokerRuntime:
             hass,
             entry,
             notify=self.listeners.notify,
-            publish=self._publish_incident
-            if Family.DHT11 in self.router.bases and options.get(CONF_PUBLISH_INCIDENTS, True)
-            else None,
+            publish=self._publish_incident if options.publish_incidents else None,
             device_lookup=self.devices.registry_name,
         )
         self.unrouted = 0
@@ -196,65 +155,19 @@ class BrokerRuntime:
         A subscription the broker refuses (its ACL) does not fail the setup: the
         connection works, the other families do, and a repair issue names the topics.
         """
-        refused: list[str] = []
         try:
             await self.client.connect()
-            for topic in self.router.subscriptions:
-                try:
-                    await self.client.subscribe(topic, 1)
-                except MqttError as err:
-                    if not self._is_refusal(err):
-                        raise
-                    _LOGGER.warning("%s refused the subscription to %s: %s", self.name, topic, err)
-                    refused.append(topic)
+            refused = await subscribe_all(self.client, self.router.subscriptions, self.name)
         except MqttError as err:
             await self.client.close()
             raise setup_error(err, self.name) from err
         self.refused_subscriptions = refused
-        self._report_refused_subscriptions()
+        report_refused(self.hass, self.entry_id, self.name, self.router.bases, refused)
         self.availability.available = True
         self._started = dt_util.utcnow()
         self.devices.restore()
         self.devices.check_room()
         await self.incidents.async_load()
-
-    def _is_refusal(self, err: MqttError) -> bool:
-        """Whether a failed subscribe was the broker's SUBACK refusal (the link is fine)."""
-        return (
-            not isinstance(err, MqttConnectError | MqttNotConnectedError | MqttTimeoutError)
-            and str(err).startswith(SUBSCRIPTION_REFUSED)
-            and self.client.connected
-        )
-
-    @callback
-    def _report_refused_subscriptions(self) -> None:
-        """Raise the repair issue naming the refused topics, or delete it (none refused)."""
-        issue_id = subscription_refused_issue_id(self.entry_id)
-        if not self.refused_subscriptions:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_SUBSCRIPTION_REFUSED,
-            translation_placeholders={
-                "broker": self.name,
-                "topics": ", ".join(self.refused_subscriptions),
-                "families": ", ".join(self._families_of(self.refused_subscriptions)),
-            },
-        )
-
-    def _families_of(self, topics: list[str]) -> list[str]:
-        """Return the topic families the topic filters belong to, in option order."""
-        families = []
-        for family, base in self.router.bases.items():
-            own = TopicRouter({family: base}).subscriptions
-            if any(topic in own for topic in topics):
-                families.append(family.value)
-        return families
 
     async def async_platforms_ready(self) -> None:
         """Replay what arrived while the platforms were being set up; start timers."""
@@ -274,7 +187,7 @@ class BrokerRuntime:
         # Unloaded (or removed): its repair issues no longer apply; a new setup raises
         # them again if they still do.
         self.devices.stop()
-        ir.async_delete_issue(self.hass, DOMAIN, subscription_refused_issue_id(self.entry_id))
+        report_refused(self.hass, self.entry_id, self.name, self.router.bases, [])
         if self._silence_cancel is not None:
             self._silence_cancel()
             self._silence_cancel = None
@@ -334,14 +247,12 @@ class BrokerRuntime:
         On only while its off delay has not passed since it turned on; then the
         off timer is armed for what remains, so it cannot stay on forever.
         """
-        remaining = self.off_delay - (dt_util.utcnow() - changed_at).total_seconds()
         state = self.devices.get(device_id)
-        if remaining <= 0 or state is None:
+        if state is None:
             return False
-        if state.event_on(key) is None:
-            state.restore_event(key)
-            self._off_timers.schedule(device_id, key, remaining)
-        return state.event_on(key) is True
+        return self._off_timers.restore(
+            state, key, self.off_delay - (dt_util.utcnow() - changed_at).total_seconds()
+        )
 
     # ------------------------------------------------------------ messages
 
