@@ -23,7 +23,7 @@ from ..const import (
     HUB_DEVICE,
     SILENCE_CHECK_SECONDS,
 )
-from ..core.incidents.messages import IncidentStatusEcho
+from ..core.incidents.messages import IncidentCommand, IncidentStatusEcho
 from ..core.local.decode import decode
 from ..core.local.dedup import EventDeduplicator
 from ..core.local.device_state import (
@@ -281,7 +281,7 @@ class BrokerRuntime:
         if result.device_id == HUB_DEVICE:
             self._reject(topic, payload, Rejected(Rejection.INVALID_DEVICE_ID, HUB_DEVICE))
             return
-        if isinstance(result, Reading | Event | Status | Alert) and (
+        if not isinstance(result, IncidentCommand) and (
             refused := self.devices.admit(
                 result.device_id, check_pattern=route.kind not in DHT11_KINDS
             )

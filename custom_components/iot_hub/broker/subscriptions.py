@@ -1,7 +1,6 @@
 """Subscribing a broker entry's topic families, and the repair issue for refused ones."""
 
 import logging
-from typing import Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -9,31 +8,14 @@ from homeassistant.helpers import issue_registry as ir
 from ..const import DOMAIN, ISSUE_SUBSCRIPTION_REFUSED
 from ..core.local.topics import Family, TopicRouter
 from ..core.mqtt.client import MqttClient
-from ..core.mqtt.errors import (
-    MqttConnectError,
-    MqttError,
-    MqttNotConnectedError,
-    MqttTimeoutError,
-)
+from ..core.mqtt.errors import MqttSubscriptionRefusedError
 
 _LOGGER = logging.getLogger(__name__)
-
-# How MqttClient words a SUBACK failure (the broker refused the topic filter).
-SUBSCRIPTION_REFUSED: Final = "subscription refused"
 
 
 def subscription_refused_issue_id(entry_id: str) -> str:
     """Return the id of an entry's repair issue "the broker refused subscriptions"."""
     return f"{ISSUE_SUBSCRIPTION_REFUSED}_{entry_id}"
-
-
-def is_refusal(client: MqttClient, err: MqttError) -> bool:
-    """Whether a failed subscribe was the broker's SUBACK refusal (the link is fine)."""
-    return (
-        not isinstance(err, MqttConnectError | MqttNotConnectedError | MqttTimeoutError)
-        and str(err).startswith(SUBSCRIPTION_REFUSED)
-        and client.connected
-    )
 
 
 async def subscribe_all(client: MqttClient, topics: list[str], broker: str) -> list[str]:
@@ -46,8 +28,8 @@ async def subscribe_all(client: MqttClient, topics: list[str], broker: str) -> l
     for topic in topics:
         try:
             await client.subscribe(topic, 1)
-        except MqttError as err:
-            if not is_refusal(client, err):
+        except MqttSubscriptionRefusedError as err:
+            if not client.connected:
                 raise
             _LOGGER.warning("%s refused the subscription to %s: %s", broker, topic, err)
             refused.append(topic)

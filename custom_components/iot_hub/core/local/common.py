@@ -38,11 +38,14 @@ _MAX_NUMERIC_TEXT = 32
 _FORBIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
-def quote(value: object) -> str:
-    """Render payload text (or a type name) short and printable, for a detail."""
+def quote(value: object, limit: int = _MAX_QUOTE, cap: int = MAX_DETAIL - 20) -> str:
+    """Render payload text (or a type name) short and printable, for a detail.
+
+    At most `limit` characters of the text, then at most `cap` once escaped.
+    """
     text = value if isinstance(value, str) else type(value).__name__
-    short = text[:_MAX_QUOTE] + ("…" if len(text) > _MAX_QUOTE else "")
-    return short.encode("unicode_escape").decode("ascii")[: MAX_DETAIL - 20]
+    short = text[:limit] + ("…" if len(text) > limit else "")
+    return short.encode("unicode_escape").decode("ascii")[:cap]
 
 
 def kind_name(value: object) -> str:

@@ -26,6 +26,7 @@ from .errors import (
     MqttConnectError,
     MqttError,
     MqttNotConnectedError,
+    MqttSubscriptionRefusedError,
     MqttTimeoutError,
 )
 from .settings import BrokerSettings
@@ -337,7 +338,10 @@ class MqttClient:
         properties: Properties,
     ) -> None:
         refused = [str(code) for code in reason_codes if code.is_failure]
-        self._acks.resolve(mid, MqttError(f"subscription refused: {refused}") if refused else None)
+        self._acks.resolve(
+            mid,
+            MqttSubscriptionRefusedError(f"subscription refused: {refused}") if refused else None,
+        )
 
     def _on_unsuback(
         self,

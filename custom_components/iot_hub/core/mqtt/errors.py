@@ -39,3 +39,7 @@ class MqttNotConnectedError(MqttError):
 
 class MqttTimeoutError(MqttError):
     """The broker did not acknowledge in time."""
+
+
+class MqttSubscriptionRefusedError(MqttError):
+    """The broker refused a subscription (SUBACK failure); the connection itself is fine."""

@@ -7,6 +7,8 @@ from typing import Any, Final
 
 import orjson
 
+from ..local.common import quote as local_quote
+
 # Cap on strings copied from an answer or a message into a result.
 MAX_TEXT: Final = 128
 # Cap on text quoted in an error or rejection detail.
@@ -23,9 +25,7 @@ _MAX_MS: Final = 4_102_444_800_000
 
 def quote(value: object) -> str:
     """Render hostile text (or a type name) short and printable, for a detail."""
-    text = value if isinstance(value, str) else type(value).__name__
-    short = text[:MAX_QUOTE] + ("…" if len(text) > MAX_QUOTE else "")
-    return short.encode("unicode_escape").decode("ascii")[: MAX_QUOTE * 2]
+    return local_quote(value, MAX_QUOTE, MAX_QUOTE * 2)
 
 
 @dataclass(frozen=True, slots=True)
