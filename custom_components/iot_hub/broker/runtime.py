@@ -322,7 +322,9 @@ class BrokerRuntime:
         learned = state.learn(reading.model, reading.firmware)
         changed |= state.apply_reading(reading)
         self._publish(state, changed, reading.values.keys(), learned)
-        self.incidents.reading(reading.device_id, reading.values)
+        # The time the message was received (set by _seen): one clock read per message.
+        assert state.last_seen is not None
+        self.incidents.reading(reading.device_id, reading.values, state.last_seen)
 
     @callback
     def _apply_status(self, status: Status) -> None:

@@ -103,9 +103,9 @@ class IncidentManager:
     # ------------------------------------------------------------ inputs
 
     @callback
-    def reading(self, device_id: str, values: dict[str, float]) -> None:
-        """Evaluate the rules on a device's new values."""
-        self._apply(self.engine.reading(device_id, values, dt_util.utcnow()))
+    def reading(self, device_id: str, values: dict[str, float], now: datetime) -> None:
+        """Evaluate the rules on a device's new values, received at `now`."""
+        self._apply(self.engine.reading(device_id, values, now))
 
     @callback
     def device_status(self, device_id: str, online: bool) -> None:
