@@ -31,7 +31,7 @@ def broker_form(broker: Mosquitto, port: int | None = None, **overrides: Any) ->
 async def start_broker_step(hass: HomeAssistant) -> ConfigFlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["broker"]
+    assert result["menu_options"] == ["broker", "thermomaven"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "broker"}
     )

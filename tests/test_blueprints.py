@@ -33,6 +33,7 @@ SOURCE_URL = "https://github.com/iot-hub/iot_hub/blob/main/blueprints/automation
 OFFLINE = "device_offline.yaml"
 SURVEILLANCE = "surveillance_alert.yaml"
 INCIDENT = "incident_notification.yaml"
+COOK_DONE = "cook_done.yaml"
 
 SEED_002_ESP32 = '{"device_id":"ESP32_001","temperature":23.5,"humidity":48.2,"timestamp":61234}'
 ESP_CONN = "binary_sensor.esp32_001_connectivity"
@@ -138,7 +139,7 @@ def family(hass: HomeAssistant) -> list[ServiceCall]:
 # --- The files themselves --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [OFFLINE, SURVEILLANCE, INCIDENT])
+@pytest.mark.parametrize("name", [OFFLINE, SURVEILLANCE, INCIDENT, COOK_DONE])
 def test_blueprint_metadata(name: str) -> None:
     data = yaml_util.load_yaml(BLUEPRINT_DIR / name)
     # Home Assistant's own checks: schema, domain, every !input declared.

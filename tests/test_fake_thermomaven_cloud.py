@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -155,6 +156,8 @@ class Paho:
         self.cloud = cloud
         self.loop = asyncio.get_running_loop()
         self.outcome: asyncio.Future[Any] = self.loop.create_future()
+        # Every connect/disconnect outcome, in order (paho reconnects on its own).
+        self.events: asyncio.Queue[str] = asyncio.Queue()
         self.messages: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.subacks: dict[int, asyncio.Future[list[int]]] = {}
         self.client = mqtt.Client(
@@ -170,9 +173,10 @@ class Paho:
     def _call(self, function: Callable[..., None], *args: Any) -> None:
         self.loop.call_soon_threadsafe(function, *args)
 
-    def _settle(self, outcome: Any) -> None:
+    def _settle(self, outcome: str) -> None:
         if not self.outcome.done():
             self.outcome.set_result(outcome)
+        self.events.put_nowait(outcome)
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         self._call(self._settle, "connected" if reason == 0 else f"refused {reason}")
@@ -197,6 +201,11 @@ class Paho:
         self.client.loop_start()
         async with asyncio.timeout(TIMEOUT):
             return await self.outcome
+
+    async def next_event(self) -> str:
+        """The next connect/disconnect outcome (the first is also ``connect``'s answer)."""
+        async with asyncio.timeout(TIMEOUT):
+            return await self.events.get()
 
     async def subscribe(self, *topics: str) -> list[int]:
         """Subscribe (QoS 1); return the SUBACK codes (1 granted, 0x80 refused)."""
@@ -244,6 +253,7 @@ async def apply_certificate(api: Rest, tmp_path: Path) -> tuple[dict[str, Any], 
     assert [c.subject for c in extra] == [
         x509.load_pem_x509_certificate(api.cloud.ca_pem.encode()).subject
     ]
+    tmp_path.mkdir(parents=True, exist_ok=True)
     cert_file, key_file = tmp_path / "mqtt.crt", tmp_path / "mqtt.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
@@ -767,3 +777,80 @@ async def test_logout_and_malformed_calls(
     assert (await api.post(rest.LOGOUT))["code"] == "0"
     assert (await api.post(rest.USER_GET))["code"] == rest.CODE_TOKEN_EXPIRED
     assert [r.code for r in thermomaven_cloud.requests_to(rest.USER_GET)] == ["4099"]
+
+
+async def revoke_and_expect_refusal(cloud: FakeThermoMavenCloud, client: Paho) -> None:
+    """Revoke: ``client`` is kicked, then its reconnection fails the TLS handshake."""
+    assert await client.next_event() == "connected"
+    mark = cloud.mqtt_log_mark()
+
+    revoked = await cloud.revoke_certificates()
+
+    assert revoked == [cloud.certificates[-1]]
+    assert revoked[0].revoked
+    assert (await client.next_event()).startswith("disconnected")  # kicked
+    await cloud.broker.wait_for_log(
+        lambda line: "been disconnected by administrative action" in line, since=mark
+    )
+    # paho reconnects on its own: the handshake fails against the CRL. With TLS 1.3 paho
+    # sees the connection close ("disconnected Unspecified error"), no CONNACK:
+    # mosquitto 2.0 cannot answer CONNACK 5 to a certificate client (see certificates.py).
+    refused = await client.next_event()
+    assert refused.startswith(("disconnected", "connect failed", "refused")), refused
+    await cloud.broker.wait_for_log(lambda line: "certificate verify failed" in line, since=mark)
+    client_id = revoked[0].client_id
+    assert f"as {client_id} " not in cloud.broker.log()[mark:]  # never got in again
+    client.close()
+
+
+async def test_revoked_certificates_are_kicked_then_refused(
+    socket_enabled: None,
+    thermomaven_cloud: FakeThermoMavenCloud,
+    api: Rest,
+    paho_clients: list[Paho],
+    tmp_path: Path,
+) -> None:
+    cloud = thermomaven_cloud
+    client, _ = await connected_client(api, tmp_path / "first", paho_clients, cloud.user_topic)
+
+    await revoke_and_expect_refusal(cloud, client)
+
+    assert await cloud.revoke_certificates() == []  # nothing new to revoke
+    fresh, _ = await connected_client(api, tmp_path / "second", paho_clients, cloud.user_topic)
+    await cloud.publish_device_list()
+    topic, _ = await fresh.next(lambda t, m: m["cmdType"] == "user:device:list")
+    assert topic == cloud.user_topic
+    assert [c.revoked for c in cloud.certificates] == [True, False]
+    # Revoking again works too (the reloaded CRL replaces the first one).
+    await revoke_and_expect_refusal(cloud, fresh)
+    assert [c.revoked for c in cloud.certificates] == [True, True]
+
+
+async def test_certificate_lifetime(
+    socket_enabled: None,
+    thermomaven_cloud: FakeThermoMavenCloud,
+    api: Rest,
+    paho_clients: list[Paho],
+    tmp_path: Path,
+) -> None:
+    cloud = thermomaven_cloud
+    assert cloud.certificate_days == 30
+    await api.login()
+
+    cloud.certificate_days = 1 / 24
+    _, cert_file, _ = await apply_certificate(api, tmp_path / "hour")
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    left = cert.not_valid_after_utc - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(minutes=58) < left <= dt.timedelta(hours=1)
+
+    cloud.certificate_days = -1
+    data, cert_file, key_file = await apply_certificate(api, tmp_path / "expired")
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    assert cert.not_valid_before_utc < cert.not_valid_after_utc < dt.datetime.now(dt.UTC)
+    mark = cloud.mqtt_log_mark()
+    client = Paho(cloud, data["clientId"], certfile=str(cert_file), keyfile=str(key_file))
+    paho_clients.append(client)
+    outcome = await client.connect()
+    # The handshake fails (TLS 1.3: paho sees the connection close: "disconnected ...").
+    assert outcome.startswith(("disconnected", "connect failed", "refused")), outcome
+    await cloud.broker.wait_for_log(lambda line: "certificate verify failed" in line, since=mark)

@@ -17,6 +17,7 @@ from .incidents.rules import default_rule_subentries
 from .incidents.store import IncidentStore
 from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry, IotHubRuntime
 from .services import async_setup_services
+from .thermomaven.runtime import ThermoMavenRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ def _runtime(hass: HomeAssistant, entry: IotHubConfigEntry) -> IotHubRuntime:
     match EntryKind(entry.data.get(CONF_KIND, EntryKind.BROKER)):
         case EntryKind.BROKER:
             return BrokerRuntime(hass, entry)
+        case EntryKind.THERMOMAVEN:
+            return ThermoMavenRuntime(hass, entry)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bool:
@@ -55,8 +58,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> bo
         runtime.devices.hub_device_id = hub.id
     await hass.config_entries.async_forward_entry_setups(entry, runtime.platforms)
     await runtime.async_platforms_ready()
-    # Options and rules (subentries): a change takes effect at once.
-    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    if runtime.kind is EntryKind.BROKER:
+        # Options and rules (subentries): a change takes effect at once. (A ThermoMaven
+        # entry's data changes with every new token: reauth and reconfigure reload it.)
+        entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
 
@@ -91,7 +96,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: IotHubConfigEntry) -> 
         _LOGGER.debug("Migrated IoT Hub entry %s to version 1.2", entry.title)
     if entry.minor_version < 3:
         # 1.3: incident rules are subentries; a broker starts with the default ones.
-        for subentry in default_rule_subentries():
+        rules = default_rule_subentries() if entry.data[CONF_KIND] == EntryKind.BROKER else []
+        for subentry in rules:
             hass.config_entries.async_add_subentry(
                 entry,
                 ConfigSubentry(
@@ -113,5 +119,4 @@ async def async_remove_config_entry_device(
     device_id = device_id_of(entry.entry_id, device_entry.identifiers)
     if device_id is None:
         return False
-    entry.runtime_data.forget_device(device_id)
-    return True
+    return entry.runtime_data.forget_device(device_id)

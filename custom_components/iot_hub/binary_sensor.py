@@ -22,7 +22,8 @@ from .const import HUB_DEVICE
 from .core.local.device_state import KEY_CONNECTIVITY, KEY_MOTION, KEY_OCCUPANCY
 from .entity import IotHubEntity, IotHubEntityDescription, async_setup_device_entities
 from .incidents.manager import KEY_INCIDENT
-from .runtime import IotHubConfigEntry
+from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry
+from .thermomaven.binary_sensors import async_setup_binary_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -147,6 +148,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the broker sensor, restore known ones, and add new ones as devices report."""
+    if entry.data.get(CONF_KIND) == EntryKind.THERMOMAVEN:
+        async_setup_binary_sensors(entry, async_add_entities)
+        return
     async_setup_device_entities(
         entry,
         async_add_entities,

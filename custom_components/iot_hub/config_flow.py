@@ -1,4 +1,4 @@
-"""Config flow of IoT Hub: menu, MQTT broker setup, reauth, reconfigure, options."""
+"""Config flow of IoT Hub: menu, MQTT broker or ThermoMaven account, reauth, reconfigure."""
 
 from collections.abc import Mapping
 import re
@@ -69,6 +69,7 @@ from .incidents.rules import (
     default_rule_subentries,
 )
 from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry
+from .thermomaven.flow import ThermoMavenFlowMixin
 
 # Errors that belong to the TLS step (the user fixes them there).
 TLS_FAILURES = {
@@ -147,8 +148,12 @@ def _tls_schema(mode: TlsMode) -> probatio.Schema:
     return probatio.Schema(fields)
 
 
-class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add an MQTT broker to IoT Hub."""
+def _is_thermomaven(data: Mapping[str, Any]) -> bool:
+    return data.get(CONF_KIND) == EntryKind.THERMOMAVEN
+
+
+class IotHubConfigFlow(ThermoMavenFlowMixin, ConfigFlow, domain=DOMAIN):
+    """Add an MQTT broker or a ThermoMaven account to IoT Hub."""
 
     VERSION = 1
     MINOR_VERSION = 3
@@ -165,6 +170,8 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         cls, config_entry: ConfigEntry[Any]
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Incident rules: thresholds and offline, added and edited on the entry's page."""
+        if _is_thermomaven(config_entry.data):
+            return {}  # Incident rules are broker-only for now.
         return {SUBENTRY_RULE: RuleSubentryFlow, SUBENTRY_OFFLINE_RULE: OfflineRuleSubentryFlow}
 
     @staticmethod
@@ -174,10 +181,17 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Options: session and availability behaviour."""
         return IotHubOptionsFlow()
 
+    @classmethod
+    @callback
+    @override
+    def async_supports_options_flow(cls, config_entry: ConfigEntry[Any]) -> bool:
+        """Options are a broker's topic families and behaviour: none for an account."""
+        return not _is_thermomaven(config_entry.data)
+
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask what to add (the ThermoMaven account path comes later)."""
-        return self.async_show_menu(step_id="user", menu_options=["broker"])
+        """Ask what to add."""
+        return self.async_show_menu(step_id="user", menu_options=["broker", "thermomaven"])
 
     async def async_step_broker(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Broker address, credentials and protocol."""
@@ -186,7 +200,9 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change any connection setting of an existing broker."""
+        """Change any connection setting of an existing broker (or an account's country)."""
+        if _is_thermomaven(self._get_reconfigure_entry().data):
+            return await self.async_step_thermomaven_reconfigure()
         if user_input is None:
             self._data = dict(self._get_reconfigure_entry().data)
             self._stored_secrets = {key: self._data.get(key) for key in SECRET_FIELDS}
@@ -255,7 +271,9 @@ class IotHubConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """Start reauth: the broker refused the stored credentials."""
+        """Start reauth: the broker or the cloud refused the stored credentials."""
+        if _is_thermomaven(entry_data):
+            return await self.async_step_thermomaven_reauth()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(

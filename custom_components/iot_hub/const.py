@@ -15,6 +15,12 @@ CONF_KEEPALIVE: Final = "keepalive"
 CONF_PROTOCOL: Final = "protocol"
 CONF_CLIENT_ID: Final = "client_id"
 
+# ThermoMaven entry data (the account). The plaintext password is never stored: the cloud
+# logs in with its MD5, which is what the entry keeps (with the last token).
+CONF_PASSWORD_MD5: Final = "password_md5"  # noqa: S105 (a key name, not a password)
+# The x-deviceSn install id this entry logs in with (stable: it is part of the MQTT client id).
+CONF_INSTALL_ID: Final = "install_id"
+
 # Broker entry options (behaviour, not connection).
 CONF_CLEAN_SESSION: Final = "clean_session"
 CONF_AVAILABILITY_GRACE: Final = "availability_grace"
@@ -47,6 +53,7 @@ HUB_DEVICE: Final = "__hub__"
 # Repair issues (ids are suffixed with the entry id; the keys are the translation keys).
 ISSUE_DEVICE_LIMIT: Final = "device_limit"
 ISSUE_SUBSCRIPTION_REFUSED: Final = "subscription_refused"
+ISSUE_SESSION_TAKEN_OVER: Final = "session_taken_over"
 
 SERVICE_SEND_COMMAND: Final = "send_command"
 ATTR_DEVICE_ID: Final = "device_id"

@@ -3,14 +3,32 @@
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .broker.runtime import BrokerRuntime
-from .const import CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM
+from .const import (
+    CONF_CA_PEM,
+    CONF_CLIENT_CERT_PEM,
+    CONF_CLIENT_KEY_PEM,
+    CONF_INSTALL_ID,
+    CONF_PASSWORD_MD5,
+)
 from .runtime import IotHubConfigEntry
+from .thermomaven.diagnostics import thermomaven_diagnostics
+from .thermomaven.runtime import ThermoMavenRuntime
 
-TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, CONF_CA_PEM, CONF_CLIENT_CERT_PEM, CONF_CLIENT_KEY_PEM}
+TO_REDACT = {
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    CONF_CA_PEM,
+    CONF_CLIENT_CERT_PEM,
+    CONF_CLIENT_KEY_PEM,
+    CONF_EMAIL,
+    CONF_TOKEN,
+    CONF_PASSWORD_MD5,
+    CONF_INSTALL_ID,
+}
 
 
 def _broker(runtime: BrokerRuntime) -> dict[str, Any]:
@@ -46,11 +64,17 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the entry's settings (redacted) and what its runtime knows."""
     runtime = entry.runtime_data
+    if isinstance(runtime, BrokerRuntime):
+        details = _broker(runtime)
+    elif isinstance(runtime, ThermoMavenRuntime):
+        details = thermomaven_diagnostics(runtime)
+    else:
+        details = {}
     return {
         "entry": {
             "version": f"{entry.version}.{entry.minor_version}",
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": dict(entry.options),
         },
-        "runtime": _broker(runtime) if isinstance(runtime, BrokerRuntime) else {},
+        "runtime": details,
     }

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from homeassistant.core import callback
+from homeassistant.core import Context, callback
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -26,11 +26,42 @@ class IotHubEntityDescription(EntityDescription):
     listen_key: str | None = None
 
 
-class IotHubEntity(Entity):
-    """An entity showing one value (`description.key`) of one device of one broker."""
+class IotHubBaseEntity(Entity):
+    """What every IoT Hub entity does: follow a runtime's listeners, write only changes."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+
+    def _is_available(self) -> bool:
+        """Return whether the entity has a meaningful state now."""
+        raise NotImplementedError
+
+    def _refresh(self) -> bool:
+        """Take the runtime's latest value; return whether the state changed."""
+        raise NotImplementedError
+
+    def _message_context(self) -> Context | None:
+        """Return the context of the message being handled, if any."""
+        return None
+
+    @callback
+    def _handle_update(self) -> None:
+        available = self._is_available()
+        # Writing an unchanged state costs more than the rest of the message path.
+        changed = self._refresh()
+        if available != self._attr_available:
+            # Only when it changes: each _attr_ assignment clears cached properties.
+            self._attr_available = available
+            changed = True
+        if changed:
+            if (context := self._message_context()) is not None:
+                self.async_set_context(context)
+            self.async_write_ha_state()
+
+
+class IotHubEntity(IotHubBaseEntity):
+    """An entity showing one value (`description.key`) of one device of one broker."""
+
     entity_description: IotHubEntityDescription
 
     def __init__(
@@ -42,7 +73,7 @@ class IotHubEntity(Entity):
         self._attr_unique_id = entity_unique_id(runtime.entry_id, device_id, description.key)
         self._attr_device_info = runtime.device_info(device_id)
         # Created from a message: carry its state from the start (nothing to write yet).
-        self._attr_available = runtime.entity_available(device_id, description.key)
+        self._attr_available = self._is_available()
         self._refresh()
 
     async def async_added_to_hass(self) -> None:
@@ -62,23 +93,11 @@ class IotHubEntity(Entity):
             return None
         return attributes_fn(self.runtime, self.device_id)
 
-    @callback
-    def _handle_update(self) -> None:
-        available = self.runtime.entity_available(self.device_id, self.entity_description.key)
-        # Writing an unchanged state costs more than the rest of the message path.
-        changed = self._refresh()
-        if available != self._attr_available:
-            # Only when it changes: each _attr_ assignment clears cached properties.
-            self._attr_available = available
-            changed = True
-        if changed:
-            if (context := self.runtime.listeners.message_context()) is not None:
-                self.async_set_context(context)
-            self.async_write_ha_state()
+    def _is_available(self) -> bool:
+        return self.runtime.entity_available(self.device_id, self.entity_description.key)
 
-    def _refresh(self) -> bool:
-        """Take the runtime's latest value; return whether the state changed."""
-        raise NotImplementedError
+    def _message_context(self) -> Context | None:
+        return self.runtime.listeners.message_context()
 
 
 @callback

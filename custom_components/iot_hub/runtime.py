@@ -1,6 +1,6 @@
 """What every kind of IoT Hub entry provides to the shared Home Assistant layer.
 
-An entry is either an MQTT broker or (later) a cloud account; `entry.data["kind"]`
+An entry is either an MQTT broker or a ThermoMaven cloud account; `entry.data["kind"]`
 says which (added in entry version 1.2). `entry.runtime_data` is the entry's
 runtime object; setup, unload and device removal only use this
 protocol, platforms ask for the concrete kind they have entities for.
@@ -20,6 +20,7 @@ class EntryKind(StrEnum):
     """The kinds of config entry IoT Hub has."""
 
     BROKER = "broker"
+    THERMOMAVEN = "thermomaven"
 
 
 class IotHubRuntime(Protocol):
@@ -40,8 +41,8 @@ class IotHubRuntime(Protocol):
     def hub_device_info(self) -> DeviceInfo:
         """Describe the device standing for the entry itself."""
 
-    def forget_device(self, device_id: str) -> None:
-        """Forget a device the user deleted."""
+    def forget_device(self, device_id: str) -> bool:
+        """Forget a device the user deletes; return False to refuse (it is still there)."""
 
 
 type IotHubConfigEntry = ConfigEntry[IotHubRuntime]

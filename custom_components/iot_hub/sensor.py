@@ -29,7 +29,8 @@ from .broker.runtime import KEY_FLEET, KEY_REJECTED, BrokerRuntime
 from .core.local.device_state import KEY_FIRMWARE, KEY_LAST_SEEN
 from .entity import IotHubEntity, IotHubEntityDescription, async_setup_device_entities
 from .incidents.manager import KEY_INCIDENTS
-from .runtime import IotHubConfigEntry
+from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry
+from .thermomaven.sensors import async_setup_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -186,6 +187,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the hub's sensors, restore known ones, and add new ones as devices report."""
+    if entry.data.get(CONF_KIND) == EntryKind.THERMOMAVEN:
+        async_setup_sensors(entry, async_add_entities)
+        return
     async_setup_device_entities(
         entry,
         async_add_entities,

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from . import messages
+from .certificates import CertificateDesk
 from .commands import apply
 from .devices import Device, Probe, default_devices
 from .mqtt_broker import CloudLink, CloudMosquitto
-from .pki import CloudCA, Leaf
+from .pki import CERTIFICATE_DAYS, CloudCA
 from .records import Failure, IssuedCertificate, Published, RecordedCommand, RecordedRequest
 from .server import RestServer
-from .signing import md5_hex
 
 US_REGIONS = frozenset({"US", "CA", "AU", "NZ"})
 
@@ -47,6 +47,8 @@ class FakeThermoMavenCloud:
         self.receipts = True  # publish device:cmd:receipt for executed commands
         self.status_after_command = False  # publish a status report right after a receipt
         self.p12_with_chain = True  # the P12 also carries the CA certificate
+        # Lifetime of new MQTT certificates in days (1 / 24: an hour; negative: expired).
+        self.certificate_days = CERTIFICATE_DAYS
         self.cert_apply_extra: dict[str, Any] = {}  # merged into the cert-apply data
         # Records.
         self.requests: list[RecordedRequest] = []
@@ -62,6 +64,7 @@ class FakeThermoMavenCloud:
         self._granted = self._wanted_topics()
         self.broker = CloudMosquitto(self.ca, directory / "mosquitto", self.role, self._granted)
         self.link = CloudLink(self.broker)
+        self._desk = CertificateDesk(self.ca, self.broker, self.link, self.role)
         https = self.ca.issue_server("https")
         self.rest = RestServer(self, str(https.cert_path), str(https.key_path))
 
@@ -186,6 +189,17 @@ class FakeThermoMavenCloud:
         self.tokens = {token := messages.new_id()}
         return token
 
+    async def revoke_certificates(self) -> list[IssuedCertificate]:
+        """Every MQTT certificate issued so far stops working, as AWS IoT's inactive ones.
+
+        Clients using them are disconnected, and their TLS handshake fails from then on
+        (a CRL: mosquitto cannot answer CONNACK 5 to a certificate client; see
+        ``certificates``). Certificates issued afterwards work. Returns those revoked now.
+        """
+        revoked = [certificate for certificate in self.certificates if not certificate.revoked]
+        await self._desk.revoke(revoked)
+        return revoked
+
     async def set_unreachable(self, mode: str = "refuse") -> None:
         """REST stops answering: "refuse" (connections refused), "close" or "503"."""
         await self.rest.set_mode(mode)
@@ -301,33 +315,17 @@ class FakeThermoMavenCloud:
 
     async def issue_certificate(self, *, region: str, install_id: str) -> IssuedCertificate:
         """A new client certificate with the account's rights, packed as a P12."""
-        cert_id = messages.new_id()[:12]
-        password = messages.new_id()
-        leaf, p12 = await asyncio.get_running_loop().run_in_executor(
-            None, self._make_p12, f"tm-{cert_id}", password
-        )
-        md5 = md5_hex(p12)
-        if self._corrupt_md5:
+        corrupt = self._corrupt_md5 > 0
+        if corrupt:
             self._corrupt_md5 -= 1
-            md5 = md5_hex(md5)
-        await self.link.control(
-            [
-                {
-                    "command": "createClient",
-                    "username": leaf.common_name,
-                    "roles": [{"rolename": self.role}],
-                }
-            ]
+        certificate = await self._desk.issue(
+            f"android-{self.user_id}-{region}-{install_id}",
+            days=self.certificate_days,
+            with_chain=self.p12_with_chain,
+            corrupt_md5=corrupt,
         )
-        client_id = f"android-{self.user_id}-{region}-{install_id}"
-        certificate = IssuedCertificate(cert_id, leaf, client_id, password, p12, md5)
         self.certificates.append(certificate)
         return certificate
-
-    def _make_p12(self, common_name: str, password: str) -> tuple[Leaf, bytes]:
-        """An RSA client certificate and its P12 (CPU-bound: run in an executor)."""
-        leaf = self.ca.issue_client(common_name)
-        return leaf, self.ca.p12(leaf, password, with_chain=self.p12_with_chain)
 
     def certificate_at(self, url_path: str) -> IssuedCertificate | None:
         """The certificate whose p12Url has this path."""

@@ -18,8 +18,12 @@ The fixture yields a started ``FakeThermoMavenCloud`` (see ``cloud.py``):
 - controls: ``set_unit``, ``add_device``/``remove_device`` (async), ``add_probe``/
   ``remove_probe``, ``dock_probe``/``undock_probe``, ``set_online``, ``take_over_session``,
   ``expire_tokens``, ``set_unreachable(mode)``/``set_reachable`` (async), ``fail_next``,
-  ``corrupt_next_md5``, and the switches ``single_session``, ``device_list_on_rest``,
-  ``receipts``, ``status_after_command``, ``reports_follow_unit``, ``p12_with_chain``,
+  ``corrupt_next_md5``, ``revoke_certificates()`` (async: the MQTT certificates issued so
+  far are kicked and then fail the TLS handshake, as no CONNACK 5 is possible; see
+  ``certificates.py``), ``certificate_days`` (lifetime of new MQTT certificates, default
+  30; ``1 / 24`` an hour, negative already expired: the handshake fails), and the
+  switches ``single_session``, ``device_list_on_rest``, ``receipts``,
+  ``status_after_command``, ``reports_follow_unit``, ``p12_with_chain``,
   ``cert_apply_extra``;
 - MQTT (async): ``publish_status(id)``, ``publish_device_list()``, ``publish(topic, msg)``,
   ``wait_for_subscription(topic, since=mqtt_log_mark())``, ``wait_for_command(cmd_id)``;

@@ -6,7 +6,10 @@ from mosquitto's dynamic-security plugin: each issued certificate's CN is a dyns
 client holding the account's role, which may subscribe (``subscribeLiteral``: exact
 filters, no wildcards) and receive on the account's topics only. Anything else is
 refused with SUBACK 0x80; publishing is allowed to nobody but the cloud itself
-(denied publishes are dropped silently; AWS would disconnect instead).
+(denied publishes are dropped silently; AWS would disconnect instead). The listener
+also checks a CRL (``crl_path``, empty at first): ``load_crl`` replaces it at runtime
+(SIGHUP), and a certificate it lists fails the TLS handshake ("certificate verify
+failed" in the log, as for an expired one).
 
 The cloud talks to the broker over ``CloudLink``: a small asyncio MQTT 3.1.1 client
 (no thread) using the cloud's own certificate, which may publish anywhere and send
@@ -22,6 +25,7 @@ import json
 import os
 from pathlib import Path
 import re
+import signal
 import ssl
 import uuid
 
@@ -79,6 +83,8 @@ class CloudMosquitto(Mosquitto):
             client_cn=ADMIN_CN,
         )
         super().__init__(pki, directory)
+        self.crl_path = directory / "revoked.crl"
+        self.crl_path.write_text(ca.crl())
         # Written once: the plugin saves its runtime changes here, and a restart keeps them.
         self._write_cloud_dynsec(role, topics)
 
@@ -126,11 +132,28 @@ class CloudMosquitto(Mosquitto):
             f"keyfile {pki.server_key}",
             "require_certificate true",
             "use_identity_as_username true",
+            f"crlfile {self.crl_path}",
             f"plugin {DYNSEC_PLUGIN}",
             f"plugin_opt_config_file {self.dynsec_path}",
             "",
         ]
         self.config_path.write_text("\n".join(lines))
+
+    async def load_crl(self, crl_pem: str) -> None:
+        """Replace the CRL; if running, reload it (SIGHUP) and return once reloading.
+
+        Measured on 2.0.11: SIGHUP reloads the CRL and keeps every connection (a revoked
+        client stays connected until kicked); the reloaded CRL replaces the previous one
+        (even one with an older lastUpdate). The reload runs in one pass of the broker's
+        loop, so packets sent once "Reloading config." is logged are handled after it.
+        """
+        self.crl_path.write_text(crl_pem)
+        if not self.running:
+            return  # read at the next start
+        mark = self.log_mark()
+        assert self._process is not None
+        self._process.send_signal(signal.SIGHUP)
+        await self.wait_for_log(lambda line: line.endswith(": Reloading config."), since=mark)
 
     def log_mark(self) -> int:
         """Current end of the broker log: pass it as ``since`` to the waits below."""

@@ -1,11 +1,15 @@
 """The fake cloud's CA: HTTPS and broker server certificates, MQTT client certificates as P12.
 
 Every certificate carries the extensions Python's strict X.509 verification wants
-(see tests/certs.py). Client certificates use RSA-2048 keys like AWS IoT's.
+(see tests/certs.py). Client certificates use RSA-2048 keys like AWS IoT's. Certificates
+are valid from a day before they are made until ``CERTIFICATE_DAYS`` after; a client
+certificate may get any lifetime (negative: it expired that long ago). ``CloudCA.crl``
+lists revoked certificates for the broker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 import datetime as dt
 import ipaddress
@@ -18,6 +22,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 type PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+CERTIFICATE_DAYS = 30.0  # lifetime of every certificate unless told otherwise
+CRL_DAYS = 3650  # the CRL's nextUpdate: OpenSSL refuses every client once it has passed
 
 
 def _name(common_name: str) -> x509.Name:
@@ -43,16 +50,20 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key: PrivateKey) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: PrivateKey, days: float = CERTIFICATE_DAYS
+) -> x509.CertificateBuilder:
+    """Valid until ``days`` from now, from a day before that or before now (the earlier)."""
     now = dt.datetime.now(dt.UTC)
+    not_after = now + dt.timedelta(days=days)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(min(now, not_after) - dt.timedelta(days=1))
+        .not_valid_after(not_after)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
 
@@ -110,9 +121,10 @@ class CloudCA:
         key: PrivateKey,
         eku: x509.ObjectIdentifier,
         san: list[x509.GeneralName] | None = None,
+        days: float = CERTIFICATE_DAYS,
     ) -> x509.Certificate:
         builder = (
-            _builder(_name(common_name), self.cert.subject, key)
+            _builder(_name(common_name), self.cert.subject, key, days)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(cert_sign=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
@@ -143,13 +155,38 @@ class CloudCA:
         cert = self._leaf("localhost", key, ExtendedKeyUsageOID.SERVER_AUTH, san)
         return self._write(stem, cert, key)
 
-    def issue_client(self, common_name: str, *, stem: str | None = None) -> Leaf:
-        """A client certificate; written to ``<stem>.crt/.key`` when ``stem`` is given."""
+    def issue_client(
+        self, common_name: str, *, stem: str | None = None, days: float = CERTIFICATE_DAYS
+    ) -> Leaf:
+        """A client certificate valid for ``days`` (negative: expired that long ago).
+
+        Written to ``<stem>.crt/.key`` when ``stem`` is given.
+        """
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        cert = self._leaf(common_name, key, ExtendedKeyUsageOID.CLIENT_AUTH)
+        cert = self._leaf(common_name, key, ExtendedKeyUsageOID.CLIENT_AUTH, days=days)
         if stem is None:
             return Leaf(cert, key)
         return self._write(stem, cert, key)
+
+    def crl(self, serials: Iterable[int] = ()) -> str:
+        """PEM CRL revoking the certificates with these serial numbers (none: an empty CRL)."""
+        now = dt.datetime.now(dt.UTC)
+        since = now - dt.timedelta(days=1)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.cert.subject)
+            .last_update(since)
+            .next_update(now + dt.timedelta(days=CRL_DAYS))
+        )
+        for serial in sorted(serials):
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(since)
+                .build()
+            )
+        crl = builder.sign(self.key, hashes.SHA256())
+        return crl.public_bytes(serialization.Encoding.PEM).decode()
 
     def p12(self, leaf: Leaf, password: str, *, with_chain: bool = True) -> bytes:
         """The leaf as a password-protected PKCS#12 (older SHA1/3DES PBE, like vendor files)."""

@@ -73,11 +73,17 @@ class IssuedCertificate:
     p12: bytes
     announced_md5: str  # p12Md5 as answered (wrong when corrupted on purpose)
     url_path: str = ""
+    revoked: bool = False  # by ``revoke_certificates``: the broker refuses it
 
     @property
     def common_name(self) -> str:
         """The certificate's CN, the broker's username for it."""
         return self.leaf.common_name
+
+    @property
+    def serial_number(self) -> int:
+        """The certificate's serial number (what the broker's CRL lists)."""
+        return self.leaf.cert.serial_number
 
 
 @dataclass

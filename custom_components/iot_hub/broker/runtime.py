@@ -17,6 +17,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from ..availability import Availability
 from ..const import (
     CONF_CLIENT_ID,
     DOMAIN,
@@ -53,14 +54,13 @@ from ..core.mqtt.errors import (
 )
 from ..identifiers import hub_identifier
 from ..incidents.manager import KEY_INCIDENT, KEY_INCIDENT_EVENT, IncidentManager
+from ..listeners import Listeners
 from ..runtime import EntryKind
 from .alerts import AlertLog
-from .availability import Availability
 from .commands import publish_quietly, send_command
 from .connection import broker_settings
 from .devices import DeviceBook
 from .errors import setup_error
-from .listeners import Listeners
 from .momentary import OffTimers
 from .options import BrokerOptions
 from .quarantine import Quarantine
@@ -214,12 +214,13 @@ class BrokerRuntime:
         return self.devices.device_info(device_id)
 
     @callback
-    def forget_device(self, device_id: str) -> None:
+    def forget_device(self, device_id: str) -> bool:
         """Drop a device the user deleted; it comes back if it publishes again."""
         self.devices.forget(device_id)
         self.incidents.forget_device(device_id)
         self._off_timers.cancel_device(device_id)
         self.listeners.notify(HUB_DEVICE, (KEY_FLEET,))
+        return True
 
     def entity_available(self, device_id: str, key: str) -> bool:
         """Whether an entity of the device has a meaningful state now.

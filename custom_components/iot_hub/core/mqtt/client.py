@@ -53,6 +53,7 @@ class MqttClient:
         on_message: MessageCallback,
         on_connection_change: ConnectionCallback | None = None,
         on_auth_failed: AuthFailedCallback | None = None,
+        on_attempt_failed: AuthFailedCallback | None = None,
         backoff: Backoff | None = None,
         connect_timeout: float = 10.0,
         ack_timeout: float = 10.0,
@@ -62,6 +63,9 @@ class MqttClient:
         self._on_message_cb = on_message
         self._on_connection_change = on_connection_change
         self._on_auth_failed = on_auth_failed
+        # Every other failed reconnect attempt (the owner may change settings, e.g. renew
+        # a client certificate the broker no longer accepts).
+        self._on_attempt_failed = on_attempt_failed
         self._backoff = backoff or Backoff()
         self._connect_timeout = connect_timeout
         self._ack_timeout = ack_timeout
@@ -269,6 +273,8 @@ class MqttClient:
                             self._on_auth_failed(err)
                         return
                     _LOGGER.debug("Reconnect to %s failed: %s", self._where, err)
+                    if self._on_attempt_failed is not None:
+                        self._on_attempt_failed(err)
                     continue
                 except Exception:
                     # Never let the reconnect loop die silently.

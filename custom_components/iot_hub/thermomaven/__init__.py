@@ -1,0 +1,1 @@
+"""The ThermoMaven side: a cloud account entry, its thermometers, probes and commands."""
