@@ -1,4 +1,4 @@
-"""Binary sensors: motion and occupancy events (seed 001) and device connectivity."""
+"""Binary sensors: motion and occupancy events and device connectivity."""
 
 from collections.abc import Callable
 from datetime import timedelta

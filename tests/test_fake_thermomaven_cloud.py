@@ -1,4 +1,4 @@
-"""The fake ThermoMaven cloud behaves as docs/reference/thermomaven-protocol.md describes.
+"""The fake ThermoMaven cloud behaves as the public ThermoMaven protocol notes describe.
 
 Only plain aiohttp and paho clients written here talk to it (not the integration's client).
 """

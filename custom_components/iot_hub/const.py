@@ -20,6 +20,9 @@ CONF_CLIENT_ID: Final = "client_id"
 CONF_PASSWORD_MD5: Final = "password_md5"  # noqa: S105 (a key name, not a password)
 # The x-deviceSn install id this entry logs in with (stable: it is part of the MQTT client id).
 CONF_INSTALL_ID: Final = "install_id"
+# The account's temperature unit ("C"/"F") as its last login said: reports carry tenths of
+# it without saying which, and a stored token means no login at start.
+CONF_TEMPERATURE_UNIT: Final = "temperature_unit"
 
 # Broker entry options (behaviour, not connection).
 CONF_CLEAN_SESSION: Final = "clean_session"
@@ -54,6 +57,7 @@ HUB_DEVICE: Final = "__hub__"
 ISSUE_DEVICE_LIMIT: Final = "device_limit"
 ISSUE_SUBSCRIPTION_REFUSED: Final = "subscription_refused"
 ISSUE_SESSION_TAKEN_OVER: Final = "session_taken_over"
+ISSUE_DUPLICATE_CLIENT_ID: Final = "duplicate_client_id"
 
 SERVICE_SEND_COMMAND: Final = "send_command"
 ATTR_DEVICE_ID: Final = "device_id"

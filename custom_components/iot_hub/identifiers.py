@@ -7,6 +7,8 @@ two devices, never a clash. The hub device of an entry is `(iot_hub, entry_id)`.
 
 from collections.abc import Iterable
 
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+
 from .const import DOMAIN
 
 
@@ -45,3 +47,14 @@ def split_unique_id(entry_id: str, unique_id: str, keys: Iterable[str]) -> tuple
         if device_id != rest and device_id:
             return device_id, key
     return None
+
+
+def hub_device_info(entry_id: str, name: str, manufacturer: str, model: str) -> DeviceInfo:
+    """Return the service device standing for an entry itself (a broker, an account)."""
+    return DeviceInfo(
+        identifiers={hub_identifier(entry_id)},
+        name=name,
+        manufacturer=manufacturer,
+        model=model,
+        entry_type=DeviceEntryType.SERVICE,
+    )

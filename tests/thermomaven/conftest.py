@@ -41,6 +41,7 @@ def account_data(cloud: FakeThermoMavenCloud, **overrides: Any) -> dict[str, Any
         "country": "US",
         "token": None,
         CONF_INSTALL_ID: INSTALL_ID,
+        "temperature_unit": None,
     }
     data.update(overrides)
     return data
@@ -55,7 +56,7 @@ def make_account_entry(
     def factory(**data: Any) -> MockConfigEntry:
         entry = MockConfigEntry(
             domain=DOMAIN,
-            title=cloud.email,
+            title="ThermoMaven u…@example.com",
             data=account_data(cloud, **data),
             unique_id=cloud.user_id,
             version=1,

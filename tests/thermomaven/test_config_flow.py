@@ -82,7 +82,7 @@ async def test_user_flow_creates_entry(
         result["flow_id"], account_form(cloud, email="  User@Example.COM ")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "user@example.com"
+    assert result["title"] == "ThermoMaven u…@example.com"  # no full email in titles
     entry = result["result"]
     assert entry.unique_id == cloud.user_id
     install_id = entry.data["install_id"]
@@ -94,6 +94,7 @@ async def test_user_flow_creates_entry(
         "country": "US",
         "token": cloud.last_token,
         "install_id": install_id,
+        "temperature_unit": "F",  # the account's unit, as its login said
     }
     # The plaintext password is neither stored nor sent.
     assert "hunter2" not in repr(dict(entry.data))

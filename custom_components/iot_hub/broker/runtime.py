@@ -5,15 +5,18 @@ listeners → entities. Device bookkeeping, rejections and listeners live in
 their own modules beside this one.
 """
 
+import asyncio
+from collections import deque
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
+import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
@@ -52,11 +55,12 @@ from ..core.mqtt.errors import (
     MqttConnectError,
     MqttError,
 )
-from ..identifiers import hub_identifier
+from ..identifiers import hub_device_info
 from ..incidents.manager import KEY_INCIDENT, KEY_INCIDENT_EVENT, IncidentManager
 from ..listeners import Listeners
 from ..runtime import EntryKind
 from .alerts import AlertLog
+from .client_id import DuplicateClientId
 from .commands import publish_quietly, send_command
 from .connection import broker_settings
 from .devices import DeviceBook
@@ -69,6 +73,9 @@ from .subscriptions import report_refused, subscribe_all
 # Messages that arrive before the platforms are ready (a persistent session
 # delivers its queue right after CONNACK) wait here, up to this many.
 MAX_EARLY_MESSAGES = 10_000
+# They are replayed this long at a time, then the loop gets a turn: a burst of
+# retained messages at startup is thousands, each new device costing milliseconds.
+REPLAY_SECONDS = 0.005
 # Hub-device entity keys.
 KEY_BROKER = "broker_connection"
 KEY_REJECTED = "rejected_messages"
@@ -101,11 +108,13 @@ class BrokerRuntime:
             tls_dir=self.tls_dir,
             clean_session=options.clean_session,
         )
+        self.duplicate_id = DuplicateClientId(hass, self.entry_id, self.name, settings.client_id)
         self.client = MqttClient(
             settings,
             on_message=self._on_message,
             on_connection_change=self._on_connection_change,
             on_auth_failed=self._on_auth_failed,
+            on_takeover=self.duplicate_id.taken_over,
             backoff=Backoff(),
         )
         self.router = TopicRouter(options.bases)
@@ -136,7 +145,7 @@ class BrokerRuntime:
         )
         self.unrouted = 0
         self._dedup = EventDeduplicator()
-        self._early: list[tuple[str, bytes]] | None = []
+        self._early: deque[tuple[str, bytes]] | None = deque()
         self._early_dropped = 0
         self._off_timers = OffTimers(hass, self._turn_off)
         self._silence_cancel: CALLBACK_TYPE | None = None
@@ -177,9 +186,15 @@ class BrokerRuntime:
             timedelta(seconds=SILENCE_CHECK_SECONDS),
             name="iot_hub silent devices",
         )
-        early, self._early = self._early, None
-        for topic, payload in early or ():
-            self._dispatch(topic, payload)
+        # What arrives meanwhile still queues behind them: the order is kept.
+        early = self._early
+        while early:
+            deadline = time.monotonic() + REPLAY_SECONDS
+            while early and time.monotonic() < deadline:
+                self._dispatch(*early.popleft())
+            if early:
+                await asyncio.sleep(0)
+        self._early = None
 
     async def async_stop(self) -> None:
         """Close the connection and cancel timers."""
@@ -194,18 +209,14 @@ class BrokerRuntime:
         self._off_timers.cancel_all()
         await self.incidents.async_stop()
         await self.client.close()
+        # After close(): a loss reported while closing could raise it again.
+        self.duplicate_id.stop()
 
     # ------------------------------------------------------------ devices
 
     def hub_device_info(self) -> DeviceInfo:
         """Return the device that stands for the broker connection itself."""
-        return DeviceInfo(
-            identifiers={hub_identifier(self.entry_id)},
-            name=f"IoT Hub {self.name}",
-            manufacturer="IoT Hub",
-            model="MQTT broker",
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        return hub_device_info(self.entry_id, f"IoT Hub {self.name}", "IoT Hub", "MQTT broker")
 
     def device_info(self, device_id: str) -> DeviceInfo:
         """Registry information of the hub or of a device seen on the broker."""
@@ -405,6 +416,7 @@ class BrokerRuntime:
     @callback
     def _on_connection_change(self, connected: bool) -> None:
         self.availability.connection_changed(connected)
+        self.duplicate_id.connection_changed(connected)
         self.listeners.notify(HUB_DEVICE, (KEY_BROKER,))
 
     @callback

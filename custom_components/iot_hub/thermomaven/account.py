@@ -11,9 +11,16 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
-from ..const import CONF_INSTALL_ID, CONF_PASSWORD_MD5, DOMAIN, ISSUE_SESSION_TAKEN_OVER
+from ..const import (
+    CONF_INSTALL_ID,
+    CONF_PASSWORD_MD5,
+    CONF_TEMPERATURE_UNIT,
+    DOMAIN,
+    ISSUE_SESSION_TAKEN_OVER,
+)
 from ..core.thermomaven.api import ThermoMavenApi
 from ..core.thermomaven.errors import AuthError
+from ..core.thermomaven.models import TemperatureUnit
 from ..core.thermomaven.session import TakeoverGuard
 from .cloud import cloud_api
 
@@ -105,9 +112,21 @@ class AccountSession:
                 self.guard.total,
             )
             self._report_takeovers()
-        self.hass.config_entries.async_update_entry(
-            self.entry, data={**self.entry.data, CONF_TOKEN: token}
-        )
+        data = {**self.entry.data, CONF_TOKEN: token}
+        if (account := self.api.account) is not None and account.temperature_unit is not None:
+            data[CONF_TEMPERATURE_UNIT] = account.temperature_unit.value
+        self.hass.config_entries.async_update_entry(self.entry, data=data)
+
+    @property
+    def unit(self) -> TemperatureUnit:
+        """Return the account's unit: of the last login, else as stored, else °F.
+
+        The cloud's reports default to °F when the login never said (as the apps do).
+        """
+        if (account := self.api.account) is not None and account.temperature_unit is not None:
+            return account.temperature_unit
+        stored = self.entry.data.get(CONF_TEMPERATURE_UNIT)
+        return TemperatureUnit(stored) if stored in ("C", "F") else TemperatureUnit.FAHRENHEIT
 
     @callback
     def _report_takeovers(self) -> None:

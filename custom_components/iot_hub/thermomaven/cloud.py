@@ -32,8 +32,8 @@ from ..core.thermomaven.api import ThermoMavenApi
 from ..core.thermomaven.models import CertificateGrant
 from ..core.thermomaven.regions import DataCentre, Region
 
-# The AWS IoT endpoints of the two data centres (thermomaven-protocol.md §2.1), used when
-# the certificate grant does not name one.
+# The AWS IoT endpoints of the two data centres (us-west-2 and eu-central-1, from the
+# public protocol notes), used when the certificate grant does not name one.
 MQTT_ENDPOINTS: Final[dict[DataCentre, str]] = {
     DataCentre.US: "a2ubmaqm3a642j-ats.iot.us-west-2.amazonaws.com",
     DataCentre.DE: "a2ubmaqm3a642j-ats.iot.eu-central-1.amazonaws.com",

@@ -20,7 +20,7 @@ from ..core.thermomaven.topics import valid_subscription
 from .account import AccountSession
 from .cloud import mqtt_endpoint
 
-# The EU data centre's own MQTT parameters say heartbeatSec 30 (thermomaven-protocol §2.1).
+# The EU data centre's own MQTT parameters say heartbeatSec 30 (public protocol notes).
 KEEPALIVE: Final = 30
 # Renew this long before the certificate expires (or at 80 % of a shorter remaining life).
 RENEW_BEFORE: Final = timedelta(hours=1)

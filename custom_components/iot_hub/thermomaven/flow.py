@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import logging
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_COUNTRY, CONF_EMAIL, CONF_PASSWORD, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
@@ -21,7 +21,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from ..const import CONF_INSTALL_ID, CONF_PASSWORD_MD5
+from ..const import CONF_INSTALL_ID, CONF_PASSWORD_MD5, CONF_TEMPERATURE_UNIT
 from ..core.thermomaven.api import normalise_email, password_md5
 from ..core.thermomaven.errors import (
     AuthError,
@@ -34,6 +34,7 @@ from ..core.thermomaven.models import Account
 from ..core.thermomaven.regions import REGIONS, DataCentre, region_for
 from ..core.thermomaven.signing import new_device_sn
 from ..runtime import CONF_KIND, EntryKind
+from .account import account_label
 from .cloud import cloud_api
 
 _LOGGER = logging.getLogger(__name__)
@@ -100,6 +101,12 @@ async def _login(hass: HomeAssistant, data: Mapping[str, Any], country: str) -> 
         return await api.login(data[CONF_EMAIL], data[CONF_PASSWORD_MD5])
 
 
+def _login_data(account: Account) -> dict[str, Any]:
+    """Return what a login gives the entry: its token and the account's unit."""
+    unit = account.temperature_unit
+    return {CONF_TOKEN: account.token, CONF_TEMPERATURE_UNIT: unit.value if unit else None}
+
+
 class ThermoMavenFlowMixin(ConfigFlow):
     """The ThermoMaven account steps of IoT Hub's config flow."""
 
@@ -127,8 +134,10 @@ class ThermoMavenFlowMixin(ConfigFlow):
             if account is not None:
                 await self.async_set_unique_id(account.user_id)
                 self._abort_if_unique_id_configured()
-                data[CONF_TOKEN] = account.token
-                return self.async_create_entry(title=data[CONF_EMAIL], data=data)
+                data |= _login_data(account)
+                # The email is personal data: Home Assistant's own log lines name entries.
+                title = f"ThermoMaven {account_label(data[CONF_EMAIL])}"
+                return self.async_create_entry(title=title, data=data)
         # What the user typed comes back, except the password.
         shown = {key: user_input[key] for key in (CONF_EMAIL, CONF_COUNTRY)} if user_input else {}
         return self.async_show_form(
@@ -147,17 +156,11 @@ class ThermoMavenFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, CONF_PASSWORD_MD5: password_md5(user_input[CONF_PASSWORD])}
-            account, errors = await self._async_login(data, country_field=False)
-            if account is not None:
-                await self.async_set_unique_id(account.user_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_PASSWORD_MD5: data[CONF_PASSWORD_MD5],
-                        CONF_TOKEN: account.token,
-                    },
-                )
+            done, errors = await self._async_update_entry(
+                entry, data, (CONF_PASSWORD_MD5,), country_field=False
+            )
+            if done is not None:
+                return done
         return self.async_show_form(
             step_id=STEP_REAUTH,
             data_schema=REAUTH_SCHEMA,
@@ -175,18 +178,11 @@ class ThermoMavenFlowMixin(ConfigFlow):
             data = {**entry.data, CONF_COUNTRY: user_input[CONF_COUNTRY]}
             if password := user_input.get(CONF_PASSWORD):
                 data[CONF_PASSWORD_MD5] = password_md5(password)
-            account, errors = await self._async_login(data, country_field=True)
-            if account is not None:
-                await self.async_set_unique_id(account.user_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_COUNTRY: data[CONF_COUNTRY],
-                        CONF_PASSWORD_MD5: data[CONF_PASSWORD_MD5],
-                        CONF_TOKEN: account.token,
-                    },
-                )
+            done, errors = await self._async_update_entry(
+                entry, data, (CONF_COUNTRY, CONF_PASSWORD_MD5), country_field=True
+            )
+            if done is not None:
+                return done
         # Only the country is pre-filled: the stored MD5 and token never leave.
         shown = {CONF_COUNTRY: (user_input or entry.data)[CONF_COUNTRY]}
         return self.async_show_form(
@@ -195,6 +191,26 @@ class ThermoMavenFlowMixin(ConfigFlow):
             errors=errors,
             description_placeholders={"email": entry.data[CONF_EMAIL]},
         )
+
+    async def _async_update_entry(
+        self,
+        entry: ConfigEntry[Any],
+        data: Mapping[str, Any],
+        keys: tuple[str, ...],
+        *,
+        country_field: bool,
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        """Log in with `data`; on success save `keys` and the new token, and reload.
+
+        Another account than the entry's aborts the flow (reason "wrong_account").
+        """
+        account, errors = await self._async_login(data, country_field=country_field)
+        if account is None:
+            return None, errors
+        await self.async_set_unique_id(account.user_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_account")
+        updates = {key: data[key] for key in keys} | _login_data(account)
+        return self.async_update_reload_and_abort(entry, data_updates=updates), {}
 
     async def _async_login(
         self, data: Mapping[str, Any], *, country_field: bool

@@ -18,7 +18,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_COUNTRY, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_call_later
 
 from ..availability import Availability
@@ -37,7 +37,7 @@ from ..core.thermomaven.models import (
     TemperatureUnit,
 )
 from ..core.thermomaven.regions import region_for
-from ..identifiers import hub_identifier
+from ..identifiers import hub_device_info
 from ..listeners import Listeners
 from ..runtime import EntryKind
 from .account import AccountSession
@@ -124,8 +124,7 @@ class ThermoMavenRuntime:
                 translation_key="cloud_unavailable",
                 translation_placeholders={"error": str(err)[:200]},
             ) from err
-        if (account := self.session.api.account) is not None and account.temperature_unit:
-            self.unit = account.temperature_unit
+        self.unit = self.session.unit
         self.availability.available = True
 
     async def async_platforms_ready(self) -> None:
@@ -157,19 +156,16 @@ class ThermoMavenRuntime:
 
     def hub_device_info(self) -> DeviceInfo:
         """Return the device standing for the account."""
-        return DeviceInfo(
-            identifiers={hub_identifier(self.entry_id)},
-            name=f"ThermoMaven {self.session.label}",
-            manufacturer="ThermoMaven",
-            model="Cloud account",
-            entry_type=DeviceEntryType.SERVICE,
+        return hub_device_info(
+            self.entry_id, f"ThermoMaven {self.session.label}", "ThermoMaven", "Cloud account"
         )
 
     def forget_device(self, device_id: str) -> bool:
-        """Allow deleting a thermometer or probe only when the account no longer has it."""
+        """Allow deleting a thermometer the account no longer has, or an absent probe."""
         thermometer_id, slot = split_probe_device_id(device_id)
-        device = self.fleet.get(thermometer_id)
-        return device is None or (slot is not None and slot not in device.slots)
+        if self.fleet.get(thermometer_id) is None:
+            return True
+        return slot is not None and self.fleet.forget_slot(thermometer_id, slot)
 
     # ------------------------------------------------------------ MQTT connection
 
@@ -260,6 +256,8 @@ class ThermoMavenRuntime:
     def _on_connection_change(self, connected: bool) -> None:
         if self._connecting:
             return
+        if connected:
+            self._failed_attempts = 0
         if connected and self._early is None:
             # Reconnected: the cloud does not resend the list by itself everywhere.
             self._spawn(self._request_lists())
@@ -307,21 +305,31 @@ class ThermoMavenRuntime:
         if self._early is not None:
             if len(self._early) < MAX_EARLY_MESSAGES:
                 self._early.append((topic, payload))
+            else:
+                self._count("early_dropped")
             return
         message = decode_message(topic, payload, self.unit)
         match message:
             case Rejected(reason=reason):
-                self.rejected[reason.value] = self.rejected.get(reason.value, 0) + 1
-                _LOGGER.debug("Rejected a ThermoMaven message (%s)", reason.value)
+                self._count(reason.value)
             case DeviceList():
+                # A login since the last list may have brought the account's new unit.
+                self.unit = self.session.unit
                 if message.user_id not in (None, self.user_id):
-                    self.rejected["other_user"] = self.rejected.get("other_user", 0) + 1
+                    self._count("other_user")
                     return
                 self._apply(self.fleet.apply_list(message))
             case StatusReport():
                 self._apply(self.fleet.apply_report(message))
             case CommandReceipt():
                 self.commands.receipt(message)
+
+    def _count(self, reason: str) -> None:
+        """Count a refused message; its first one per reason is logged (at debug)."""
+        seen = self.rejected.get(reason, 0)
+        if seen == 0:
+            _LOGGER.debug("Refused a ThermoMaven message (%s); further ones are counted", reason)
+        self.rejected[reason] = seen + 1
 
     @callback
     def _apply(self, change: FleetChange) -> None:

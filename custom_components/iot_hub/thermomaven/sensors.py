@@ -33,7 +33,7 @@ UNITS: Final = {
     TemperatureUnit.CELSIUS: UnitOfTemperature.CELSIUS,
     TemperatureUnit.FAHRENHEIT: UnitOfTemperature.FAHRENHEIT,
 }
-# cookingState values seen or presumed (thermomaven-protocol §3); "charged"/"charge" is a
+# cookingState values seen or presumed (public protocol notes); "charged"/"charge" is a
 # probe in its dock; anything else shows as "other".
 COOK_STATES: Final = ("cooking", "resting", "done", "ready", "idle", "standby", "removed")
 COOK_STATE_OPTIONS: Final = [*COOK_STATES, "docked", "other"]

@@ -1,4 +1,4 @@
-"""MQTT interop with seed 000's Django system: decoding commands, encoding status and alerts."""
+"""MQTT interop with the users' Django system: decoding commands, encoding status and alerts."""
 
 from datetime import UTC, datetime, timedelta
 import json

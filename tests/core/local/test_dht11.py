@@ -1,4 +1,4 @@
-"""The DHT11 topics (seed 000): `dht11/sensor/data` readings and `dht11/status`.
+"""The DHT11 topics: `dht11/sensor/data` readings and `dht11/status`.
 
 Seed payloads are copied verbatim from the document.
 """

@@ -1,4 +1,4 @@
-"""Event envelopes (seed 001): `sensor/motion` and `sensor/pressure`.
+"""Event envelopes: `sensor/motion` and `sensor/pressure`.
 
 Seed payloads are copied verbatim from the document; where it builds the
 payload in code (the pressure mat's Python callback), the test does the same.

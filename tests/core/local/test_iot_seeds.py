@@ -16,7 +16,7 @@ from custom_components.iot_hub.core.local.models import DeviceModel, Reading, Re
 
 from ...helpers import rejected
 
-# ---------------------------------------------------------------- seed 002 (EMQX iot/...)
+# ---------------------------------------------------------------- IoT platform (EMQX iot/...)
 
 # Payloads of the API calls (HTTP bodies, not MQTT messages): nothing to read.
 SEED_002_CURL_BROKER = b"""{
@@ -132,7 +132,7 @@ def test_seed_002_api_bodies_are_not_readings(payload: bytes) -> None:
     rejected(decode_iot_data("ESP32_001", payload), Rejection.NO_VALUES)
 
 
-# ---------------------------------------------------------------- seed 004 (ESP32 health)
+# ---------------------------------------------------------------- ESP32 health
 
 # IoTConsumer "Messages supportés".
 SEED_004_SENSOR_DATA = b"""{

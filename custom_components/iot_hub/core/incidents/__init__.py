@@ -1,7 +1,7 @@
 """Incidents: rules over readings, offline timers and external reports, free of Home Assistant.
 
 `IncidentEngine` is a pure state machine (time is passed in); `messages`
-speaks the seed 000 Django system's MQTT incident format.
+speaks the users' Django system's MQTT incident format (DHT11 topics).
 """
 
 from .engine import IncidentEngine

@@ -1,4 +1,4 @@
-"""MQTT interop with seed 000's Django incident system.
+"""MQTT interop with the users' Django incident system (DHT11 topics).
 
 In: `dht11/incidents` commands (`{"action": "create" | "update" | "resolve", ...}`)
 and `iot/alerts/{device_id}` levels. Out: incident status on `dht11/incidents`
@@ -48,7 +48,7 @@ _ACTIONS: Final[Mapping[str, Action]] = {
 _VALUE_KEYS: Final = ("temperature", "humidity")
 _ANY_NUMBER: Final = (float("-inf"), float("inf"))
 
-# Severity words of seed 000 (`severity`) and seed 002 (`level`), in English,
+# Severity words of the Django system (`severity`) and the IoT platform (`level`), in English,
 # French and Spanish, without accents or case; anything else is a warning.
 _SEVERITY_WORDS: Final[Mapping[str, Severity]] = {
     word: severity
@@ -69,7 +69,7 @@ _SEVERITY_WORDS: Final[Mapping[str, Severity]] = {
 class IncidentCommand:
     """A `create`/`update`/`resolve` command; feed it to `IncidentEngine.external`.
 
-    `device_id` is the DHT11's when the payload names none (seed 000 has one
+    `device_id` is the DHT11's when the payload names none (the DHT11 system has one
     sensor); `source_id` is the sender's `incident_id`.
     """
 
@@ -227,7 +227,7 @@ def _message(incident: Incident) -> str | None:
 
 
 def encode_incident_status(incident: Incident) -> bytes:
-    """Encode an incident's state for `dht11/incidents`, in seed 000's shape."""
+    """Encode an incident's state for `dht11/incidents`, in the Django system's shape."""
     return orjson.dumps(
         {
             "incident_id": wire_id(incident),
@@ -248,7 +248,7 @@ def encode_incident_status(incident: Incident) -> bytes:
 
 
 def encode_alert(change: Change) -> bytes:
-    """Encode a change for `dht11/alerts` (seed 000's shape, plus `phase` and `status`)."""
+    """Encode a change for `dht11/alerts` (the Django system's shape, plus `phase` and `status`)."""
     incident = change.incident
     if incident.kind is IncidentKind.THRESHOLD and incident.direction is not None:
         alert_type = f"{incident.metric}_{incident.direction}"

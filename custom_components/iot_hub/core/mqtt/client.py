@@ -4,7 +4,9 @@ paho does the protocol; `socket_bridge` watches its socket on the loop, and
 only the blocking parts (TLS context, TCP/TLS/websocket connect, see `connect`)
 run in the default executor. Every paho call other than ``connect`` happens on
 the loop thread, so all user callbacks run there too. Acks are awaited through
-`acks`; paho's private API is used in `_paho` only.
+`acks` (resolved by `ack_callbacks`); paho's private API is used in `_paho` only.
+`takeover` judges lost connections: only one that lived long enough resets the
+reconnect backoff.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ._paho import PahoClient
+from .ack_callbacks import wire_acks
 from .acks import AckWaiters
 from .backoff import Backoff
 from .connect import blocking_connect, build_paho, connack_refusal
@@ -26,12 +29,12 @@ from .errors import (
     MqttConnectError,
     MqttError,
     MqttNotConnectedError,
-    MqttSubscriptionRefusedError,
     MqttTimeoutError,
 )
 from .settings import BrokerSettings
 from .socket_bridge import SocketBridge
 from .stats import ClientStats
+from .takeover import TakeoverDetector
 
 __all__ = ["ClientStats", "MqttClient"]
 
@@ -54,7 +57,9 @@ class MqttClient:
         on_connection_change: ConnectionCallback | None = None,
         on_auth_failed: AuthFailedCallback | None = None,
         on_attempt_failed: AuthFailedCallback | None = None,
+        on_takeover: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
+        takeover: TakeoverDetector | None = None,
         connect_timeout: float = 10.0,
         ack_timeout: float = 10.0,
     ) -> None:
@@ -66,7 +71,10 @@ class MqttClient:
         # Every other failed reconnect attempt (the owner may change settings, e.g. renew
         # a client certificate the broker no longer accepts).
         self._on_attempt_failed = on_attempt_failed
+        # Called on a loss that says another client uses our client id (see `takeover`).
+        self._on_takeover = on_takeover
         self._backoff = backoff or Backoff()
+        self.takeover = takeover or TakeoverDetector()
         self._connect_timeout = connect_timeout
         self._ack_timeout = ack_timeout
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -181,9 +189,7 @@ class MqttClient:
         paho.on_connect = self._on_connect
         paho.on_disconnect = self._on_disconnect
         paho.on_message = self._on_message
-        paho.on_publish = self._on_ack
-        paho.on_subscribe = self._on_suback
-        paho.on_unsubscribe = self._on_unsuback
+        wire_acks(paho, self._acks)
 
     async def _attempt(self) -> None:
         """One connection attempt up to CONNACK; raise MqttConnectError on failure."""
@@ -224,6 +230,7 @@ class MqttClient:
                 raise MqttConnectError(
                     ConnectFailure.CANNOT_CONNECT, "connection lost after CONNACK"
                 )
+            self.takeover.established()
 
     def _set_connected(self) -> None:
         self._connected = True
@@ -281,7 +288,6 @@ class MqttClient:
                     self._bridge.drop()
                     _LOGGER.exception("Unexpected error reconnecting to %s", self._where)
                     continue
-                self._backoff.reset()
                 # Subscribe before reporting "back": a message published the
                 # moment the user sees the connection restored must arrive.
                 if not await self._resubscribe() or self._bridge.sock is None:
@@ -322,43 +328,6 @@ class MqttClient:
         except TimeoutError as err:
             raise MqttTimeoutError(f"no {what} from {self._where}") from err
 
-    def _on_ack(
-        self,
-        client: Client,
-        userdata: Any,
-        mid: int,
-        reason_code: ReasonCode,
-        properties: Properties,
-    ) -> None:
-        refused = reason_code.is_failure
-        self._acks.resolve(
-            mid, MqttError(f"broker refused publish: {reason_code}") if refused else None
-        )
-
-    def _on_suback(
-        self,
-        client: Client,
-        userdata: Any,
-        mid: int,
-        reason_codes: list[ReasonCode],
-        properties: Properties,
-    ) -> None:
-        refused = [str(code) for code in reason_codes if code.is_failure]
-        self._acks.resolve(
-            mid,
-            MqttSubscriptionRefusedError(f"subscription refused: {refused}") if refused else None,
-        )
-
-    def _on_unsuback(
-        self,
-        client: Client,
-        userdata: Any,
-        mid: int,
-        reason_codes: list[ReasonCode],
-        properties: Properties | None,
-    ) -> None:
-        self._acks.resolve(mid)
-
     # --------------------------------------------------- protocol callbacks
 
     def _on_connect(
@@ -380,12 +349,21 @@ class MqttClient:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
+        if self._closing:
+            # Our own DISCONNECT from close(): no loss, no error.
+            self._connected = False
+            return
+        if self.takeover.up:
+            # Judged even when lost before it was reported (while resubscribing). Only
+            # a connection that lived long enough resets the backoff: two clients with
+            # one id would otherwise kick each other in a tight loop.
+            if self.takeover.lost(reason_code.value):
+                self._backoff.reset()
+            if self.takeover.suspected and self._on_takeover is not None:
+                self._on_takeover()
         if not self._connected:
             return
         self._connected = False
-        if self._closing:
-            # Our own DISCONNECT from close(): no loss, no error.
-            return
         self.stats.connection_losses += 1
         self.stats.last_error = str(reason_code)
         _LOGGER.warning("Lost connection to MQTT broker %s: %s", self._where, reason_code)

@@ -1,16 +1,17 @@
 """The account's thermometers and their probe slots, from device lists and status reports.
 
-`user:device:list` is the whole account: devices missing from it are gone, each device's
-topics are taken from it verbatim. A status report updates one device. Which probe slots a
-thermometer has: before any report, the slots of its model; then the slots its latest
-*online* report carries (docked probes included): an online report is a full picture of
-the device, an offline one carries only its global status and changes no slot.
+`user:device:list` is the whole account: devices missing from it are gone (with their
+probes), each device's topics are taken from it verbatim. A status report updates one
+device. Probe slots: the model's from the start, plus any slot an online report carries
+(docked probes included). A slot missing from a report is only absent (its entities are
+unavailable): reports are not trusted to remove a probe, a user may delete it
+(`forget_slot`), and it comes back if it reports again.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .models import DeviceList, ListedDevice, Probe, StatusReport, model_probes
+from .models import DeviceList, ListedDevice, Probe, StatusReport
 
 type ProbeKey = tuple[str, int]
 
@@ -30,7 +31,7 @@ class Thermometer:
         return self.report is not None and self.report.online
 
     def probe(self, slot: int) -> Probe | None:
-        """Return the slot's probe in the latest online report (None: not carried)."""
+        """Return the slot's probe while the latest report is online (None: offline, absent)."""
         if self.report is None or not self.report.online:
             return None
         return self.report.probe(slot)
@@ -55,7 +56,7 @@ class _Delta:
 
 
 def _initial_slots(listed: ListedDevice) -> frozenset[int]:
-    return frozenset(range(1, (model_probes(listed.model) or listed.probe_count) + 1))
+    return frozenset(range(1, listed.probe_count + 1))
 
 
 def _newer(report: StatusReport, than: StatusReport | None) -> bool:
@@ -99,18 +100,29 @@ class Fleet:
         before = set(self._devices)
         seen: set[str] = set()
         added: list[str] = []
+        updated: list[str] = []
         for listed in listing.devices:
             seen.add(listed.device_id)
             device = self._devices.get(listed.device_id)
+            last = listed.last_status
+            if last is not None and last.device_id != listed.device_id:
+                last = None  # another device's report: not this one's
             if device is None:
                 device = Thermometer(listed.device_id, listed, slots=_initial_slots(listed))
                 self._devices[listed.device_id] = device
                 added.append(listed.device_id)
+                if last is not None:
+                    # Only the slots it ends with are new: not the model's, then removed.
+                    self._take_report(device, last, _Delta())
                 delta.probes_added += [(device.device_id, slot) for slot in sorted(device.slots)]
-            else:
-                device.listed = listed
-            if listed.last_status is not None:
-                self._take_report(device, listed.last_status, delta)
+                continue
+            # The carried report is judged by _take_report, not as a change of the entry.
+            changed = replace(device.listed, last_status=None) != replace(listed, last_status=None)
+            device.listed = listed
+            if last is not None and self._take_report(device, last, delta):
+                changed = True
+            if changed:
+                updated.append(device.device_id)
         removed = sorted(before - seen)
         for device_id in removed:
             gone = self._devices.pop(device_id)
@@ -124,7 +136,7 @@ class Fleet:
         return FleetChange(
             added=tuple(added),
             removed=tuple(removed),
-            updated=tuple(sorted(seen & before)),
+            updated=tuple(sorted(updated)),
             probes_added=tuple(delta.probes_added),
             probes_removed=tuple(delta.probes_removed),
             topics_changed=self._topics != old_topics,
@@ -146,12 +158,24 @@ class Fleet:
 
     @staticmethod
     def _take_report(device: Thermometer, report: StatusReport, delta: _Delta) -> bool:
-        if not _newer(report, device.report):
+        if report == device.report or not _newer(report, device.report):
             return False
         device.report = report
         if report.online and report.probes:
             slots = frozenset(probe.slot for probe in report.probes)
             delta.probes_added += [(device.device_id, s) for s in sorted(slots - device.slots)]
-            delta.probes_removed += [(device.device_id, s) for s in sorted(device.slots - slots)]
-            device.slots = slots
+            device.slots |= slots
+        return True
+
+    def forget_slot(self, device_id: str, slot: int) -> bool:
+        """Drop a probe slot the latest online report lacks; False while it is there.
+
+        A thermometer that is offline or unknown says nothing about its probes: refused.
+        """
+        device = self._devices.get(device_id)
+        if device is None or not device.online or slot not in device.slots:
+            return False
+        if device.probe(slot) is not None:
+            return False
+        device.slots -= {slot}
         return True

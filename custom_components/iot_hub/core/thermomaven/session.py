@@ -3,8 +3,9 @@
 The cloud keeps one token per account: the phone app logging in invalidates ours, and our
 silent re-login signs the app out. Each re-login forced by a dead token is a takeover.
 After one, further calls that could log in again wait longer and longer (1 min, 2, 4 …
-up to an hour) so the app and Home Assistant never kick each other in a loop; after
-`threshold` takeovers within `window` seconds the owner is told (a repair issue).
+up to an hour; the streak ends after a whole window without a takeover) so the app and
+Home Assistant never kick each other in a loop; after `threshold` takeovers within
+`window` seconds the owner is told (a repair issue).
 """
 
 from collections import deque
@@ -37,6 +38,10 @@ class TakeoverGuard:
         self._max = max_delay
         self._times: deque[float] = deque(maxlen=max(threshold, 16))
         self.total = 0
+        # Takeovers in a row (none more than a window apart), and when calls may go again.
+        self._streak = 0
+        self._last: float | None = None
+        self._until = 0.0
 
     def _recent(self) -> int:
         now = self._clock()
@@ -46,7 +51,14 @@ class TakeoverGuard:
 
     def record(self) -> None:
         """Note a takeover (our token died and a re-login replaced it)."""
-        self._times.append(self._clock())
+        now = self._clock()
+        if self._last is not None and now - self._last > self._window:
+            self._streak = 0
+        self._last = now
+        self._streak += 1
+        # Fixed now: older takeovers leaving the window do not shorten it.
+        self._until = now + min(self._max, self._base * 2.0 ** min(self._streak - 1, 32))
+        self._times.append(now)
         self.total += 1
 
     @property
@@ -56,8 +68,4 @@ class TakeoverGuard:
 
     def wait_time(self) -> float:
         """Return seconds to wait before a call that may log in again (0: go ahead)."""
-        recent = self._recent()
-        if recent == 0:
-            return 0.0
-        delay = min(self._max, self._base * 2.0 ** (recent - 1))
-        return max(0.0, self._times[-1] + delay - self._clock())
+        return max(0.0, self._until - self._clock())
