@@ -6,13 +6,21 @@
 #
 # Logging: log / warn / die, tagged [$LOG_TAG] (with "+Ns" since $LOG_START when that is set).
 # Privileges: as_root (sudo unless root), apt_install (apt-get update once, then install).
-# Environment: PREFIX (private Python), py_ok, requirements_sha, have_mosquitto, env_ready.
+# Environment: PREFIX (private Python), py_ok, requirements_sha, have_mosquitto, env_ready;
+# the interop brokers of tests/interop: have_ejabberd, amqtt_ready, aedes_ready.
 # Ports: port_free, free_port.
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 ROOT=$PWD
 PY="$ROOT/.venv/bin/python"
 REQ_STAMP="$ROOT/.venv/.requirements.sha"
+# tests/interop: amqtt in its own venv (its dependencies must not meet Home Assistant's), and
+# aedes' node_modules; each stamped with the hash of what it was installed from.
+AMQTT_VENV="$ROOT/.venv-amqtt"
+AMQTT_REQS="$ROOT/tests/interop/amqtt/requirements.txt"
+AMQTT_STAMP="$AMQTT_VENV/.requirements.sha"
+AEDES_DIR="$ROOT/tests/interop/aedes"
+AEDES_STAMP="$AEDES_DIR/node_modules/.package-lock.sha"
 LOG_TAG=${LOG_TAG:-iot_hub}
 LOG_COLOR=${LOG_COLOR:-34}
 LOG_START=${LOG_START:-}
@@ -73,8 +81,27 @@ have_mosquitto() {
         command -v mosquitto_pub >/dev/null 2>&1 && command -v mosquitto_passwd >/dev/null 2>&1
 }
 
+# ejabberd (Debian's package: erl and its mod_mqtt), run by tests/interop without ejabberdctl.
+have_ejabberd() {
+    command -v erl >/dev/null 2>&1 && compgen -G "/usr/lib/*/ejabberd-*/ebin/mod_mqtt.beam" >/dev/null
+}
+
+sha_of() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
+
+amqtt_ready() { # .venv-amqtt holds what tests/interop/amqtt/requirements.txt pins
+    # (-x follows the venv's python symlink: false once .venv's base Python is gone)
+    [ -x "$AMQTT_VENV/bin/python" ] && [ -x "$AMQTT_VENV/bin/amqtt" ] &&
+        [ "$(cat "$AMQTT_STAMP" 2>/dev/null)" = "$(sha_of "$AMQTT_REQS")" ]
+}
+
+aedes_ready() { # node runs and node_modules is the `npm ci` of the committed package-lock.json
+    command -v node >/dev/null 2>&1 &&
+        [ "$(cat "$AEDES_STAMP" 2>/dev/null)" = "$(sha_of "$AEDES_DIR/package-lock.json")" ]
+}
+
 # The quick "is scripts/setup done?" check (~0.1 s): the venv's Python runs, the pinned
-# requirements are installed (stamp), mosquitto is there. Prints why not, on stderr.
+# requirements are installed (stamp), mosquitto is there, and so are the interop brokers
+# (ejabberd, .venv-amqtt, aedes' node_modules: stamps). Prints why not, on stderr.
 env_ready() {
     if ! py_ok "$PY"; then
         warn "no working .venv/bin/python (>= 3.14.2)"
@@ -86,6 +113,23 @@ env_ready() {
     fi
     if ! have_mosquitto; then
         warn "mosquitto / mosquitto_pub / mosquitto_passwd missing"
+        return 1
+    fi
+    if ! have_ejabberd; then
+        warn "ejabberd (erl, mod_mqtt) missing (tests/interop)"
+        return 1
+    fi
+    if ! amqtt_ready; then
+        warn ".venv-amqtt missing or not what tests/interop/amqtt/requirements.txt pins"
+        return 1
+    fi
+    if ! aedes_ready; then
+        warn "node missing, or tests/interop/aedes/node_modules not installed from its lock file"
+        return 1
+    fi
+    if ! { [ -x /usr/bin/chromium ] &&
+        compgen -G ".venv/lib/python3*/site-packages/playwright-1.65.2.dist-info" >/dev/null; }; then
+        warn "chromium or playwright missing (tests/e2e)"
         return 1
     fi
 }

@@ -35,6 +35,9 @@ STOP_TIMEOUT = 10.0
 PUBLISH_TIMEOUT = 15.0
 
 _RUNNING = re.compile(r"mosquitto version \S+ running")
+# One line per client connection: a client aborting the TLS handshake early is logged
+# "Client connection from ... failed" instead of "New connection from ...".
+_CONNECTION = re.compile(r"New connection from \S+ on port|Client connection from \S+ failed")
 # Both the plain socket listeners and libwebsockets report a port clash this way
 # (the latter only as "Unable to create websockets listener").
 _PORT_CLASH = re.compile(r"Address already in use|Unable to create websockets listener")
@@ -65,16 +68,29 @@ class Mosquitto:
     grants every SUBSCRIBE and only filters deliveries. So that listener then uses
     the dynamic-security plugin, which also checks the password there (with the
     same user and password, but ``password_file`` no longer applies to it).
+
+    ``expired_server_cert``: the TLS and mutual-TLS listeners serve a server
+    certificate that expired yesterday (signed by the test CA). It is read at every
+    start: set it to False, then ``stop`` and ``restart``, and the broker's admin has
+    renewed the certificate.
     """
 
     host = "127.0.0.1"
     username = "iot"
     password = "secret"
 
-    def __init__(self, pki: Pki, directory: Path, *, acl: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        pki: Pki,
+        directory: Path,
+        *,
+        acl: Sequence[str] | None = None,
+        expired_server_cert: bool = False,
+    ) -> None:
         self.pki = pki
         self.directory = directory
         self.acl = tuple(acl) if acl is not None else None
+        self.expired_server_cert = expired_server_cert
         self.dynsec_path = directory / "dynamic-security.json"
         self.config_path = directory / "mosquitto.conf"
         self.log_path = directory / "mosquitto.log"
@@ -111,6 +127,24 @@ class Mosquitto:
             for path in (self.log_path, self.stderr_path)
             if path.exists()
         )
+
+    def log_mark(self) -> int:
+        """Return the current end of the log file: pass it to `wait_for_connections`."""
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    async def wait_for_connections(self, mark: int, count: int) -> int:
+        """Return the client connections logged after `mark` once there are `count`.
+
+        Polls the log, which may lag behind what the client saw.
+        """
+        async with asyncio.timeout(START_TIMEOUT):
+            while True:
+                with self.log_path.open("rb") as log:
+                    log.seek(mark)
+                    logged = len(_CONNECTION.findall(log.read().decode(errors="replace")))
+                if logged >= count:
+                    return logged
+                await asyncio.sleep(0.01)
 
     def start(self) -> None:
         """Start on fresh ports, retrying with new ones if a port got taken meanwhile."""
@@ -221,10 +255,11 @@ class Mosquitto:
     def _write_config(self) -> None:
         pki = self.pki
         password_file = f"password_file {self.password_file}"
+        expired = self.expired_server_cert
         tls = [
             f"cafile {pki.ca_cert}",
-            f"certfile {pki.server_cert}",
-            f"keyfile {pki.server_key}",
+            f"certfile {pki.expired_server_cert if expired else pki.server_cert}",
+            f"keyfile {pki.expired_server_key if expired else pki.server_key}",
         ]
         lines = [
             "per_listener_settings true",
@@ -357,11 +392,14 @@ def mosquitto(socket_enabled: None, pki: Pki, tmp_path: Path) -> Iterator[Mosqui
 def make_mosquitto(
     socket_enabled: None, pki: Pki, tmp_path: Path
 ) -> Iterator[Callable[..., Mosquitto]]:
-    """Start brokers with options (``acl=...``); all are killed after the test."""
+    """Start brokers with options (``acl=...``, ``expired_server_cert=...``); all killed after."""
     brokers: list[Mosquitto] = []
 
-    def factory(*, acl: Sequence[str] | None = None) -> Mosquitto:
-        broker = Mosquitto(pki, tmp_path / f"mosquitto-{len(brokers)}", acl=acl)
+    def factory(
+        *, acl: Sequence[str] | None = None, expired_server_cert: bool = False
+    ) -> Mosquitto:
+        directory = tmp_path / f"mosquitto-{len(brokers)}"
+        broker = Mosquitto(pki, directory, acl=acl, expired_server_cert=expired_server_cert)
         brokers.append(broker)
         broker.start()
         return broker

@@ -3,6 +3,10 @@
 Python >= 3.13 sets ``VERIFY_X509_STRICT`` on default client contexts, so every
 certificate carries the extensions a strict RFC 5280 verifier insists on
 (BasicConstraints, KeyUsage, SKI/AKI, SAN, EKU).
+
+Besides the good material: a second CA ("wrong CA") and a client certificate it
+signed, and expired server and client certificates signed by the good CA (valid
+from 60 days ago until yesterday), for the TLS fault tests.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CLIENT_CN = "device-1"
+# Validity of the good certificates, and of the expired ones (both relative to now).
+VALID = (dt.timedelta(days=-1), dt.timedelta(days=30))
+EXPIRED = (dt.timedelta(days=-60), dt.timedelta(days=-1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +43,23 @@ class Pki:
     client_key_pem: str
     wrong_ca_cert: Path
     wrong_ca_cert_pem: str
+    # Signed by the good CA, expired yesterday.
+    expired_server_cert: Path
+    expired_server_cert_pem: str
+    expired_server_key: Path
+    expired_server_key_pem: str
+    expired_client_cert: Path
+    expired_client_cert_pem: str
+    expired_client_key: Path
+    expired_client_key_pem: str
+    # Valid, but signed by the wrong CA (which the broker does not trust).
+    foreign_client_cert: Path
+    foreign_client_cert_pem: str
+    foreign_client_key: Path
+    foreign_client_key_pem: str
     client_cn: str = CLIENT_CN
+    # The test CA's key, for `issue_client_cert` (empty: a PKI made elsewhere, none issued).
+    ca_key_pem: str = ""
 
 
 def _name(common_name: str) -> x509.Name:
@@ -63,7 +86,10 @@ def _key_usage(*, digital_signature: bool = False, cert_sign: bool = False) -> x
 
 
 def _builder(
-    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    validity: tuple[dt.timedelta, dt.timedelta] = VALID,
 ) -> x509.CertificateBuilder:
     now = dt.datetime.now(dt.UTC)
     return (
@@ -72,8 +98,8 @@ def _builder(
         .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(now + validity[0])
+        .not_valid_after(now + validity[1])
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
 
@@ -97,10 +123,11 @@ def _make_leaf(
     *,
     eku: x509.ObjectIdentifier,
     san: list[x509.GeneralName] | None = None,
+    validity: tuple[dt.timedelta, dt.timedelta] = VALID,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
-        _builder(_name(common_name), ca_cert.subject, key)
+        _builder(_name(common_name), ca_cert.subject, key, validity)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(digital_signature=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
@@ -134,44 +161,60 @@ def _write(path: Path, text: str, *, private: bool = False) -> Path:
     return path
 
 
+SERVER_SAN: list[x509.GeneralName] = [
+    x509.DNSName("localhost"),
+    x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+]
+
+
 def generate_pki(directory: Path) -> Pki:
-    """Create a CA, server and client certificates plus an unrelated CA in ``directory``."""
+    """Create the test CA, its certificates and the wrong CA's in ``directory``.
+
+    Good: CA, server (localhost, 127.0.0.1) and client certificates. Faulty: an
+    unrelated CA and a client certificate it signed; expired server and client
+    certificates signed by the good CA.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     ca_cert, ca_key = _make_ca("iot_hub test CA")
-    server_cert, server_key = _make_leaf(
-        "localhost",
+    server = ExtendedKeyUsageOID.SERVER_AUTH
+    client = ExtendedKeyUsageOID.CLIENT_AUTH
+    wrong_ca_cert, wrong_ca_key = _make_ca("iot_hub wrong CA")
+    material = {
+        "server": _make_leaf("localhost", ca_cert, ca_key, eku=server, san=SERVER_SAN),
+        "client": _make_leaf(CLIENT_CN, ca_cert, ca_key, eku=client),
+        "expired_server": _make_leaf(
+            "localhost", ca_cert, ca_key, eku=server, san=SERVER_SAN, validity=EXPIRED
+        ),
+        "expired_client": _make_leaf(CLIENT_CN, ca_cert, ca_key, eku=client, validity=EXPIRED),
+        "foreign_client": _make_leaf(CLIENT_CN, wrong_ca_cert, wrong_ca_key, eku=client),
+    }
+    fields: dict[str, Path | str] = {"ca_key_pem": _key_pem(ca_key)}
+    for stem, cert in (("ca", ca_cert), ("wrong_ca", wrong_ca_cert)):
+        fields[f"{stem}_cert_pem"] = pem = _cert_pem(cert)
+        fields[f"{stem}_cert"] = _write(directory / f"{stem.replace('_', '-')}.crt", pem)
+    for stem, (cert, key) in material.items():
+        name = stem.replace("_", "-")
+        fields[f"{stem}_cert_pem"] = cert_pem = _cert_pem(cert)
+        fields[f"{stem}_cert"] = _write(directory / f"{name}.crt", cert_pem)
+        fields[f"{stem}_key_pem"] = key_pem = _key_pem(key)
+        fields[f"{stem}_key"] = _write(directory / f"{name}.key", key_pem, private=True)
+    return Pki(**fields)  # type: ignore[arg-type]  # the names match the fields
+
+
+def issue_client_cert(pki: Pki, lifetime: dt.timedelta) -> tuple[str, str]:
+    """Return the PEM certificate and key of a client certificate from the test CA.
+
+    It is valid from a day ago for ``lifetime`` from now (X.509 counts whole seconds).
+    """
+    assert pki.ca_key_pem, "this PKI has no CA key to issue with"
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert_pem.encode())
+    ca_key = serialization.load_pem_private_key(pki.ca_key_pem.encode(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    cert, key = _make_leaf(
+        CLIENT_CN,
         ca_cert,
         ca_key,
-        eku=ExtendedKeyUsageOID.SERVER_AUTH,
-        san=[
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
-        ],
+        eku=ExtendedKeyUsageOID.CLIENT_AUTH,
+        validity=(VALID[0], lifetime),
     )
-    client_cert, client_key = _make_leaf(
-        CLIENT_CN, ca_cert, ca_key, eku=ExtendedKeyUsageOID.CLIENT_AUTH
-    )
-    wrong_ca_cert, _ = _make_ca("iot_hub wrong CA")
-
-    pems = {
-        "ca_cert": _cert_pem(ca_cert),
-        "server_cert": _cert_pem(server_cert),
-        "server_key": _key_pem(server_key),
-        "client_cert": _cert_pem(client_cert),
-        "client_key": _key_pem(client_key),
-        "wrong_ca_cert": _cert_pem(wrong_ca_cert),
-    }
-    return Pki(
-        ca_cert=_write(directory / "ca.crt", pems["ca_cert"]),
-        ca_cert_pem=pems["ca_cert"],
-        server_cert=_write(directory / "server.crt", pems["server_cert"]),
-        server_cert_pem=pems["server_cert"],
-        server_key=_write(directory / "server.key", pems["server_key"], private=True),
-        server_key_pem=pems["server_key"],
-        client_cert=_write(directory / "client.crt", pems["client_cert"]),
-        client_cert_pem=pems["client_cert"],
-        client_key=_write(directory / "client.key", pems["client_key"], private=True),
-        client_key_pem=pems["client_key"],
-        wrong_ca_cert=_write(directory / "wrong-ca.crt", pems["wrong_ca_cert"]),
-        wrong_ca_cert_pem=pems["wrong_ca_cert"],
-    )
+    return _cert_pem(cert), _key_pem(key)

@@ -49,8 +49,8 @@ async def test_tls_client_certificate(hass: HomeAssistant, mosquitto: Mosquitto)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True}
     )
-    # The listener requires a client certificate: the handshake is cut.
-    assert result["errors"] == {"base": "tls_error"}
+    # The listener requires a client certificate: its alert says so.
+    assert result["errors"] == {"client_cert_pem": "client_cert_required"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {

@@ -316,7 +316,11 @@ async def test_loop_blocked_2_s_while_10000_readings_arrive_loses_none(
 
 RETAINED = 10_000
 BOUND = 1_000  # the default device bound: devices past it are refused, not created
-MAX_STALL = 0.1
+# The target is 100 ms (40-56 ms measured on an idle 2-core machine); CI runs this beside
+# the rest of the suite on 2 shared cores, where unrelated work lengthens every callback
+# (120-146 ms seen): the bound asserted leaves that headroom. One callback replaying all
+# the backlog (the defect this guards) stalled 5.6-9.8 s.
+MAX_STALL = 0.3
 
 
 class LoopStalled(AssertionError):

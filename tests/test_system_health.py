@@ -177,6 +177,8 @@ async def test_two_brokers_one_line_each(
     await setup_entry(hass, other)
     await mosquitto.publish(DHT11_TOPIC, DHT11_READING)
     await wait_for_value(hass, DHT11_TEMP, "25.0")
+    # The second entry's DHT11 entities (the same object id, suffixed).
+    await wait_for_value(hass, f"{DHT11_TEMP}_2", "25.0")
     main = f"{mosquitto.host}:{mosquitto.port_password}"
     found = await info(hass)
     assert found["brokers"] == f"{main}, Garage"

@@ -1,4 +1,6 @@
-"""Static checks of the shipped files: translations, manifest, hacs.json, brand, quality scale.
+"""Static checks of the shipped files: translations, manifest, hacs.json, brand.
+
+The quality scale (quality_scale.yaml and the manifest's tier) is checked in test_quality_scale.py.
 
 No broker and no network: these read files (and import the integration's modules to see which
 translation keys the code uses).
@@ -16,7 +18,6 @@ from typing import Any
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.selector import SelectSelector
 import pytest
-import yaml
 
 from custom_components.iot_hub import config_flow
 from custom_components.iot_hub.broker.runtime import BrokerRuntime
@@ -283,53 +284,3 @@ def test_brand_icon() -> None:
     hidpi = INTEGRATION / "brand" / "icon@2x.png"
     if hidpi.exists():
         assert png_size(hidpi) == (512, 512)
-
-
-def _tiers(text: str) -> dict[str, str]:
-    """Rule -> tier, from the yaml's "# Bronze" / "# Silver" / ... section markers."""
-    tiers: dict[str, str] = {}
-    tier = ""
-    for line in text.splitlines():
-        if line.strip().startswith("# ") and line.strip()[2:].lower() in TIERS:
-            tier = line.strip()[2:].lower()
-        elif line.startswith("  ") and not line.startswith("   ") and line.strip().endswith(":"):
-            tiers[line.strip().removesuffix(":")] = tier
-        elif line.startswith("  ") and not line.startswith("   ") and ":" in line:
-            tiers[line.strip().split(":")[0]] = tier
-    return tiers
-
-
-TIERS = ("bronze", "silver", "gold", "platinum")
-
-
-def test_quality_scale() -> None:
-    text = (INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8")
-    rules = yaml.safe_load(text)["rules"]
-    assert rules
-    statuses: dict[str, str] = {}
-    for rule, value in rules.items():
-        if isinstance(value, str):
-            assert value == "done", f"{rule}: {value}"
-            statuses[rule] = value
-            continue
-        assert isinstance(value, dict), f"{rule}: {value!r}"
-        assert set(value) <= {"status", "comment"}, f"{rule}: unexpected keys {sorted(value)}"
-        status = value.get("status")
-        assert status in {"done", "exempt", "todo"}, f"{rule}: status {status!r}"
-        statuses[rule] = status
-        comment = value.get("comment")
-        if status in {"exempt", "todo"}:
-            assert comment is not None, f"{rule}: {status} without a comment"
-        if comment is not None:
-            assert isinstance(comment, str), f"{rule}: comment is not text"
-            assert comment.strip(), f"{rule}: empty comment"
-    # The manifest claims the highest tier whose rules (and all below) are done or exempt.
-    tiers = _tiers(text)
-    assert set(tiers) == set(rules)
-    reached = "no tier"
-    for tier in TIERS:
-        if any(statuses[r] == "todo" for r, t in tiers.items() if t == tier):
-            break
-        reached = tier
-    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["quality_scale"] == reached

@@ -71,11 +71,17 @@ from .incidents.rules import (
 from .runtime import CONF_KIND, EntryKind, IotHubConfigEntry
 from .thermomaven.flow import ThermoMavenFlowMixin
 
-# Errors that belong to the TLS step (the user fixes them there).
+# Errors that belong to the TLS step (the user fixes them there), on the field to change.
+# The broker's certificate (unverifiable, or expired: its administrator must renew it)
+# and other TLS failures concern no field.
 TLS_FAILURES = {
     ConnectFailure.INVALID_CA: CONF_CA_PEM,
     ConnectFailure.INVALID_CLIENT_CERT: CONF_CLIENT_CERT_PEM,
+    ConnectFailure.CLIENT_CERT_EXPIRED: CONF_CLIENT_CERT_PEM,
+    ConnectFailure.CLIENT_CERT_REJECTED: CONF_CLIENT_CERT_PEM,
+    ConnectFailure.CLIENT_CERT_REQUIRED: CONF_CLIENT_CERT_PEM,
     ConnectFailure.INVALID_CERTIFICATE: "base",
+    ConnectFailure.CERTIFICATE_EXPIRED: "base",
     ConnectFailure.TLS_ERROR: "base",
 }
 # Optional fields are stored explicitly as None: entry matching needs the key.

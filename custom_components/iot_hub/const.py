@@ -58,6 +58,14 @@ ISSUE_DEVICE_LIMIT: Final = "device_limit"
 ISSUE_SUBSCRIPTION_REFUSED: Final = "subscription_refused"
 ISSUE_SESSION_TAKEN_OVER: Final = "session_taken_over"
 ISSUE_DUPLICATE_CLIENT_ID: Final = "duplicate_client_id"
+# A broker entry's client certificate or custom CA ends within 30 days, or has ended: one
+# issue per certificate (its id is the "expiring" key's), under either translation key.
+ISSUE_CLIENT_CERT_EXPIRING: Final = "client_certificate_expiring"
+ISSUE_CLIENT_CERT_EXPIRED: Final = "client_certificate_expired"
+ISSUE_CA_CERT_EXPIRING: Final = "ca_certificate_expiring"
+ISSUE_CA_CERT_EXPIRED: Final = "ca_certificate_expired"
+# A broker entry could not connect for a day (setup retries or reconnects alike).
+ISSUE_BROKER_UNREACHABLE: Final = "broker_unreachable"
 
 SERVICE_SEND_COMMAND: Final = "send_command"
 ATTR_DEVICE_ID: Final = "device_id"

@@ -51,6 +51,23 @@ def account_acls(topics: Iterable[str]) -> list[dict[str, object]]:
     ]
 
 
+def _unused_faulty(server: Leaf, client: Leaf) -> dict[str, Path | str]:
+    """Return the Pki fields of faulty certificates, filled with good ones (unused here)."""
+    fields: dict[str, Path | str] = {}
+    for stem, leaf in (
+        ("expired_server", server),
+        ("expired_client", client),
+        ("foreign_client", client),
+    ):
+        assert leaf.cert_path is not None
+        assert leaf.key_path is not None
+        fields[f"{stem}_cert"] = leaf.cert_path
+        fields[f"{stem}_cert_pem"] = leaf.cert_path.read_text()
+        fields[f"{stem}_key"] = leaf.key_path
+        fields[f"{stem}_key_pem"] = leaf.key_path.read_text()
+    return fields
+
+
 class CloudMosquitto(Mosquitto):
     """Mosquitto with the cloud's mutual-TLS listener (``port_mtls``).
 
@@ -81,6 +98,9 @@ class CloudMosquitto(Mosquitto):
             wrong_ca_cert=unrelated.cert_path,
             wrong_ca_cert_pem=unrelated.cert_pem,
             client_cn=ADMIN_CN,
+            # The faulty certificates of tests/certs.py are not used by the fake cloud
+            # (it revokes and expires its own): the good ones stand in for them.
+            **_unused_faulty(server, self.admin),
         )
         super().__init__(pki, directory)
         self.crl_path = directory / "revoked.crl"

@@ -65,6 +65,7 @@ from .commands import publish_quietly, send_command
 from .connection import broker_settings
 from .devices import DeviceBook
 from .errors import setup_error
+from .health_issues import BrokerHealth
 from .momentary import OffTimers
 from .options import BrokerOptions
 from .quarantine import Quarantine
@@ -109,6 +110,8 @@ class BrokerRuntime:
             clean_session=options.clean_session,
         )
         self.duplicate_id = DuplicateClientId(hass, self.entry_id, self.name, settings.client_id)
+        # Certificate and outage issues: kept per entry across setup retries.
+        self.health = BrokerHealth.attach(hass, entry, self.name, settings.tls)
         self.client = MqttClient(
             settings,
             on_message=self._on_message,
@@ -164,12 +167,14 @@ class BrokerRuntime:
         A subscription the broker refuses (its ACL) does not fail the setup: the
         connection works, the other families do, and a repair issue names the topics.
         """
+        self.health.check_certificates()
         try:
             await self.client.connect()
             refused = await subscribe_all(self.client, self.router.subscriptions, self.name)
         except MqttError as err:
             await self.client.close()
-            raise setup_error(err, self.name) from err
+            self.health.setup_failed(error := setup_error(err, self.name))
+            raise error from err
         self.refused_subscriptions = refused
         report_refused(self.hass, self.entry_id, self.name, self.router.bases, refused)
         self.availability.available = True
@@ -417,6 +422,7 @@ class BrokerRuntime:
     def _on_connection_change(self, connected: bool) -> None:
         self.availability.connection_changed(connected)
         self.duplicate_id.connection_changed(connected)
+        self.health.connection_changed(connected)
         self.listeners.notify(HUB_DEVICE, (KEY_BROKER,))
 
     @callback

@@ -25,7 +25,12 @@ from ..availability import Availability
 from ..const import CONF_INSTALL_ID, DOMAIN
 from ..core.mqtt.backoff import Backoff
 from ..core.mqtt.client import MqttClient
-from ..core.mqtt.errors import ConnectFailure, MqttConnectError, MqttError
+from ..core.mqtt.errors import (
+    CLIENT_CERT_REFUSALS,
+    ConnectFailure,
+    MqttConnectError,
+    MqttError,
+)
 from ..core.thermomaven.errors import AuthError, SignError, ThermoMavenError
 from ..core.thermomaven.fleet import Fleet, FleetChange, Thermometer
 from ..core.thermomaven.messages import decode_message
@@ -57,6 +62,11 @@ ACCOUNT_DEVICE: Final = "__account__"
 MAX_EARLY_MESSAGES: Final = 1000
 # Failures connecting with the current certificate before a new one is applied for.
 RENEW_AFTER_FAILURES: Final = 3
+# Failed attempts that count towards a renewal (the broker's alert may name why: expired,
+# revoked... a refusal all the same).
+TLS_REFUSALS: Final = frozenset(
+    {ConnectFailure.TLS_ERROR, ConnectFailure.INVALID_CLIENT_CERT, *CLIENT_CERT_REFUSALS}
+)
 
 type NewEntities = Callable[[str, int | None], None]
 
@@ -111,7 +121,9 @@ class ThermoMavenRuntime:
             await self._connect()
         except AuthError as err:
             await self._close()
-            raise ConfigEntryAuthFailed(str(err)) from err
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="thermomaven_login_refused"
+            ) from err
         except SignError as err:
             await self._close()
             raise ConfigEntryError(
@@ -224,7 +236,7 @@ class ThermoMavenRuntime:
     def _on_attempt_failed(self, err: MqttConnectError) -> None:
         # AWS IoT ends the TLS handshake of an inactive certificate: after a few such
         # failures in a row, a new certificate is worth a try.
-        if err.reason in (ConnectFailure.TLS_ERROR, ConnectFailure.INVALID_CLIENT_CERT):
+        if err.reason in TLS_REFUSALS:
             self._failed_attempts += 1
             if self._failed_attempts >= RENEW_AFTER_FAILURES:
                 self._renew(f"{self._failed_attempts} TLS failures ({err.reason})")

@@ -64,7 +64,7 @@ async def test_mutual_tls_with_client_certificate(
     await assert_round_trip(client, recorder, "mtls/echo")
 
 
-async def test_mutual_tls_without_client_certificate_is_a_tls_error(
+async def test_mutual_tls_without_client_certificate_is_required(
     mosquitto: Mosquitto, make_client: MakeClient
 ) -> None:
     settings = settings_for(
@@ -72,7 +72,7 @@ async def test_mutual_tls_without_client_certificate_is_a_tls_error(
     )
     client, _ = make_client(settings)
     err = await connect_failure(client)
-    assert err.reason is ConnectFailure.TLS_ERROR
+    assert err.reason is ConnectFailure.CLIENT_CERT_REQUIRED
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 import pytest
 
+from custom_components.iot_hub.core.mqtt.certificates import certificate_expiry
 from custom_components.iot_hub.core.thermomaven.certificates import (
     CA_FILE,
     CERT_FILE,
     KEY_FILE,
-    certificate_expiry,
     p12_to_pem,
     remove_certificate_files,
     write_certificate_files,
@@ -105,14 +105,3 @@ def test_p12_missing_or_mismatched_key_is_refused(
     )
     with pytest.raises(CertificateError, match="does not belong"):
         p12_to_pem(b"p12", PASSWORD)
-
-
-def test_expiry_of_unreadable_pem() -> None:
-    for text in (
-        "",
-        "not a pem",
-        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        "é",
-    ):
-        with pytest.raises(CertificateError):
-            certificate_expiry(text)

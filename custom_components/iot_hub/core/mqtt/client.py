@@ -23,7 +23,7 @@ from ._paho import PahoClient
 from .ack_callbacks import wire_acks
 from .acks import AckWaiters
 from .backoff import Backoff
-from .connect import blocking_connect, build_paho, connack_refusal
+from .connect import blocking_connect, build_paho, connack_refusal, lost_before_connack
 from .errors import (
     ConnectFailure,
     MqttConnectError,
@@ -242,11 +242,9 @@ class MqttClient:
         # Nobody acknowledges on a closed connection: fail the waiters now.
         self._acks.fail_all(MqttNotConnectedError(f"lost connection to {self._where}"))
         if self._connack is not None and not self._connack.done():
-            # Lost before CONNACK: a TLS listener dropping us after the handshake
-            # (missing client certificate) looks exactly like this.
-            tls = self.settings.tls.enabled
-            reason = ConnectFailure.TLS_ERROR if tls else ConnectFailure.CANNOT_CONNECT
-            self._connack.set_exception(MqttConnectError(reason, "connection lost before CONNACK"))
+            # Lost before CONNACK: a TLS listener refusing our client certificate after the
+            # handshake (TLS 1.3) looks exactly like this; its alert, if any, says why.
+            self._connack.set_exception(lost_before_connack(self._paho, self.settings))
 
     # ------------------------------------------------------------ reconnect
 

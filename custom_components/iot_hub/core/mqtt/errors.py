@@ -13,6 +13,23 @@ class ConnectFailure(StrEnum):
     TIMEOUT = "timeout"
     INVALID_CA = "invalid_ca"
     INVALID_CLIENT_CERT = "invalid_client_cert"
+    # The broker's certificate (or its CA's) has expired: its administrator renews it.
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    # The broker's verdict on our client certificate (a TLS alert): the user renews it,
+    # gets one from a CA the broker trusts, or adds one.
+    CLIENT_CERT_EXPIRED = "client_cert_expired"
+    CLIENT_CERT_REJECTED = "client_cert_rejected"
+    CLIENT_CERT_REQUIRED = "client_cert_required"
+
+
+# Failures only new TLS material can end: retrying with the same settings cannot help.
+CLIENT_CERT_REFUSALS = frozenset(
+    {
+        ConnectFailure.CLIENT_CERT_EXPIRED,
+        ConnectFailure.CLIENT_CERT_REJECTED,
+        ConnectFailure.CLIENT_CERT_REQUIRED,
+    }
+)
 
 
 class MqttError(Exception):

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Final
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -68,15 +67,6 @@ def p12_to_pem(p12: bytes, password: str) -> PemMaterial:
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
     ca_pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in extra)
     return PemMaterial(cert_pem, key_pem, ca_pem or None, cert.not_valid_after_utc)
-
-
-def certificate_expiry(cert_pem: str) -> datetime:
-    """Return the (UTC) end of validity of a PEM certificate; CertificateError if unreadable."""
-    try:
-        cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
-    except (ValueError, UnicodeError) as err:
-        raise CertificateError("not a PEM certificate") from err
-    return cert.not_valid_after_utc
 
 
 def _write_private(path: Path, text: str) -> None:
