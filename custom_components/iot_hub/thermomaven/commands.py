@@ -79,7 +79,7 @@ class CookCommands:
         `on_change` is called when the optimistic target is shown and when it is reverted.
         """
         probe = device.probe(slot)
-        model = device.listed.model or (device.report.model if device.report else None)
+        model = device.model
         if probe is None or model is None or probe.docked:
             raise probe_unavailable(slot)
         try:
@@ -116,7 +116,7 @@ class CookCommands:
     async def stop(self, device: Thermometer, slot: int) -> None:
         """Stop the probe's running cook (nothing to do when it is not cooking)."""
         probe = device.probe(slot)
-        model = device.listed.model or (device.report.model if device.report else None)
+        model = device.model
         if probe is None or model is None:
             raise probe_unavailable(slot)
         if not probe.cooking or not probe.cook_uuid:

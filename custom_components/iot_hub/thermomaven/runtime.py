@@ -212,7 +212,6 @@ class ThermoMavenRuntime:
         finally:
             self._connecting = False
         old, self.client, self.access = self.client, client, access
-        self._failed_attempts = 0
         if old is not None:
             await old.close()
         self._schedule_renewal(access)
@@ -261,8 +260,8 @@ class ThermoMavenRuntime:
                 delay = backoff.next_delay()
                 _LOGGER.debug("Certificate renewal failed (%s); retrying in %.0f s", err, delay)
                 await asyncio.sleep(delay)
-                continue
-            return
+            else:
+                return
 
     @callback
     def _on_connection_change(self, connected: bool) -> None:
@@ -273,10 +272,6 @@ class ThermoMavenRuntime:
         if connected and self._early is None:
             # Reconnected: the cloud does not resend the list by itself everywhere.
             self._spawn(self._request_lists())
-        self._availability_changed_connection(connected)
-
-    @callback
-    def _availability_changed_connection(self, connected: bool) -> None:
         self.availability.connection_changed(connected)
         self.listeners.notify(ACCOUNT_DEVICE, (KEY_CLOUD,))
 

@@ -26,6 +26,11 @@ class Thermometer:
     slots: frozenset[int] = frozenset()
 
     @property
+    def model(self) -> str | None:
+        """Return the model code: the list's, else the latest report's."""
+        return self.listed.model or (self.report.model if self.report else None)
+
+    @property
     def online(self) -> bool:
         """Whether the latest report says the base station is online."""
         return self.report is not None and self.report.online
