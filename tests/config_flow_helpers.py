@@ -28,6 +28,28 @@ def broker_form(broker: Mosquitto, port: int | None = None, **overrides: Any) ->
     return {key: value for key, value in form.items() if value is not None}
 
 
+async def configure(
+    hass: HomeAssistant, flow_id: str, user_input: dict[str, Any] | None = None
+) -> ConfigFlowResult:
+    """Submit a step; a connection test (shown as progress) is waited for."""
+    result = await hass.config_entries.flow.async_configure(flow_id, user_input)
+    if result["type"] is FlowResultType.SHOW_PROGRESS:
+        assert result["progress_action"] == "connect"
+        await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(flow_id)
+    return result
+
+
+async def submit(
+    hass: HomeAssistant, flow_id: str, user_input: dict[str, Any] | None = None
+) -> ConfigFlowResult:
+    """Submit a step as `configure` does, and accept the suggested topic families."""
+    result = await configure(hass, flow_id, user_input)
+    if result["type"] is FlowResultType.FORM and result["step_id"] == "families":
+        result = await hass.config_entries.flow.async_configure(flow_id, suggested_values(result))
+    return result
+
+
 async def start_broker_step(hass: HomeAssistant) -> ConfigFlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
@@ -45,9 +67,7 @@ async def tls_step(
 ) -> ConfigFlowResult:
     """A new broker's TLS screen, for `port` with TLS `mode`."""
     result = await start_broker_step(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(broker, port=port, tls=mode)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(broker, port=port, tls=mode))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "tls"
     return result

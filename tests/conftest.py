@@ -46,6 +46,13 @@ def fast_backoff() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def short_listening() -> Iterator[None]:
+    """The setup listens to a new broker for 0.3 s instead of 3 (retained messages come first)."""
+    with patch("custom_components.iot_hub.broker.flow.LISTEN_SECONDS", 0.3):
+        yield
+
+
 def broker_data(broker: Mosquitto, **overrides: Any) -> dict[str, Any]:
     """Entry data for the broker's password listener."""
     data: dict[str, Any] = {

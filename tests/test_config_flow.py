@@ -14,7 +14,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .broker import Mosquitto
-from .config_flow_helpers import assert_no_secret, broker_form, start_broker_step, suggested_values
+from .config_flow_helpers import (
+    assert_no_secret,
+    broker_form,
+    start_broker_step,
+    submit,
+    suggested_values,
+)
 from .helpers import wait_for_value
 
 
@@ -39,9 +45,7 @@ async def test_user_flow_creates_entry(
     hass: HomeAssistant, mosquitto: Mosquitto, protocol: str
 ) -> None:
     result = await start_broker_step(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, protocol=protocol)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto, protocol=protocol))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"127.0.0.1:{mosquitto.port_password}"
     data = result["data"]
@@ -59,8 +63,8 @@ async def test_user_flow_creates_entry(
 
 async def test_anonymous_user_is_stored_as_none(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
     result = await start_broker_step(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, username=None, password=None)
+    result = await submit(
+        hass, result["flow_id"], broker_form(mosquitto, username=None, password=None)
     )
     # The listener refuses anonymous clients: the user sees why.
     assert result["type"] is FlowResultType.FORM
@@ -82,28 +86,26 @@ async def test_broker_errors_then_recover(
     form = broker_form(mosquitto, **overrides)
     if overrides.get("transport") == "websockets":
         form["port"] = mosquitto.port_password  # websockets spoken to a TCP listener
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    result = await submit(hass, result["flow_id"], form)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto))
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_timeout(hass: HomeAssistant, mosquitto: Mosquitto, silent_server: int) -> None:
     result = await start_broker_step(hass)
     with patch("custom_components.iot_hub.broker.connection.CONNECT_TIMEOUT", 0.3):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], broker_form(mosquitto, port=silent_server)
-        )
+        result = await submit(hass, result["flow_id"], broker_form(mosquitto, port=silent_server))
     assert result["errors"] == {"base": "timeout"}
 
 
 async def test_websockets(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
     result = await start_broker_step(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, port=mosquitto.port_ws, transport="websockets")
+    result = await submit(
+        hass,
+        result["flow_id"],
+        broker_form(mosquitto, port=mosquitto.port_ws, transport="websockets"),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["transport"] == "websockets"
@@ -114,9 +116,7 @@ async def test_same_broker_and_user_refused(
 ) -> None:
     make_entry()
     result = await start_broker_step(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 

@@ -9,9 +9,11 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.iot_hub.core.local.traffic import TrafficSample
+
 from .broker import Mosquitto
 from .certs import Pki
-from .config_flow_helpers import assert_no_secret, broker_form, suggested_values
+from .config_flow_helpers import assert_no_secret, broker_form, submit, suggested_values
 
 
 def mtls_entry(make_entry: Callable[..., MockConfigEntry], broker: Mosquitto) -> MockConfigEntry:
@@ -38,12 +40,10 @@ async def test_reauth(
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"]["broker"] == f"127.0.0.1:{mosquitto.port_password}"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"username": "iot", "password": "still-wrong"}
-    )
+    result = await submit(hass, result["flow_id"], {"username": "iot", "password": "still-wrong"})
     assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"username": "iot", "password": mosquitto.password}
+    result = await submit(
+        hass, result["flow_id"], {"username": "iot", "password": mosquitto.password}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
@@ -58,12 +58,12 @@ async def test_reconfigure_keeps_client_id(
     assert await hass.config_entries.async_setup(entry.entry_id)
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, port=mosquitto.port_tls, tls="custom")
+    result = await submit(
+        hass, result["flow_id"], broker_form(mosquitto, port=mosquitto.port_tls, tls="custom")
     )
     assert result["step_id"] == "tls"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": mosquitto.pki.ca_cert_pem, "verify_ssl": True}
+    result = await submit(
+        hass, result["flow_id"], {"ca_pem": mosquitto.pki.ca_cert_pem, "verify_ssl": True}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -79,13 +79,9 @@ async def test_reconfigure_errors_and_back_to_plain(
 ) -> None:
     entry = make_entry(tls="custom", port=mosquitto.port_tls, ca_pem=mosquitto.pki.ca_cert_pem)
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, password="bad")
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto, password="bad"))
     assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto))
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["tls"] == "off"
     assert entry.data["ca_pem"] is None
@@ -98,9 +94,7 @@ async def test_reconfigure_onto_another_entry_refused(
     make_entry()
     other = make_entry(port=mosquitto.port_ws, transport="websockets")
     result = await other.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
@@ -130,7 +124,7 @@ async def test_reconfigure_untouched_forms_keep_the_stored_secrets(
     assert shown["host"] == mosquitto.host
     assert shown["username"] == mosquitto.username
     assert "password" in shown  # a placeholder: the field shows that a password is set
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], shown)
+    result = await submit(hass, result["flow_id"], shown)
     assert result["step_id"] == "tls"
     assert_no_secret(result, mosquitto.password, *key_secrets(pki))
     shown = suggested_values(result)
@@ -141,7 +135,7 @@ async def test_reconfigure_untouched_forms_keep_the_stored_secrets(
         "client_cert_pem": pki.client_cert_pem,
     }
     # The key field is left empty: the stored key is kept (the listener requires it).
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], shown)
+    result = await submit(hass, result["flow_id"], shown)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["client_key_pem"] == pki.client_key_pem
@@ -162,11 +156,9 @@ async def test_reconfigure_keeps_the_stored_password(
     # Untouched, the field sends back its placeholder; cleared, it sends nothing.
     password = suggested_values(result)["password"] if untouched else None
     form = broker_form(mosquitto, port=mosquitto.port_tls, tls="custom", password=password)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    result = await submit(hass, result["flow_id"], form)
     assert result["step_id"] == "tls"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True}
-    )
+    result = await submit(hass, result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True})
     # The TLS listener checks the password: the stored one was used.
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -181,14 +173,10 @@ async def test_reconfigure_new_password_replaces_the_stored_one(
     result = await entry.start_reconfigure_flow(hass)
     assert_no_secret(result, "old-and-refused")
     # Left empty, the stored (refused) password is what the broker gets.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, password=None)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto, password=None))
     assert result["errors"] == {"base": "invalid_auth"}
     assert_no_secret(result, "old-and-refused")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto)
-    )
+    result = await submit(hass, result["flow_id"], broker_form(mosquitto))
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["password"] == mosquitto.password
     await hass.async_block_till_done()
@@ -200,18 +188,20 @@ async def test_reconfigure_error_forms_carry_no_stored_secret(
     pki = mosquitto.pki
     entry = mtls_entry(make_entry, mosquitto)
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**suggested_values(result), "tls": "off", "port": 1}
+    result = await submit(
+        hass, result["flow_id"], {**suggested_values(result), "tls": "off", "port": 1}
     )
     assert result["errors"] == {"base": "cannot_connect"}
     assert_no_secret(result, mosquitto.password, *key_secrets(pki))
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit(
+        hass,
         result["flow_id"],
         suggested_values(result) | {"tls": "custom", "port": mosquitto.port_mtls},
     )
     assert result["step_id"] == "tls"
     # The stored key is kept for the attempt, and not shown again after it failed.
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit(
+        hass,
         result["flow_id"],
         {
             "ca_pem": pki.wrong_ca_cert_pem,
@@ -229,12 +219,10 @@ async def test_reconfigure_without_client_certificate_drops_the_key(
     pki = mosquitto.pki
     entry = mtls_entry(make_entry, mosquitto)
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, port=mosquitto.port_tls, tls="custom")
+    result = await submit(
+        hass, result["flow_id"], broker_form(mosquitto, port=mosquitto.port_tls, tls="custom")
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True}
-    )
+    result = await submit(hass, result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True})
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["client_cert_pem"] is None
     assert entry.data["client_key_pem"] is None
@@ -249,15 +237,16 @@ async def test_reconfigure_to_anonymous_drops_the_stored_password(
     result = await entry.start_reconfigure_flow(hass)
     tested: list[dict[str, Any]] = []
 
-    async def accept(hass: HomeAssistant, data: dict[str, Any]) -> None:
+    async def accept(hass: HomeAssistant, data: dict[str, Any], listen: float) -> TrafficSample:
         tested.append(dict(data))
+        return TrafficSample()
 
     # The test broker refuses anonymous clients: record what would be tried instead.
     with patch(
-        "custom_components.iot_hub.config_flow.async_test_connection", AsyncMock(side_effect=accept)
+        "custom_components.iot_hub.broker.flow.async_test_connection", AsyncMock(side_effect=accept)
     ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], broker_form(mosquitto, username=None, password=None)
+        result = await submit(
+            hass, result["flow_id"], broker_form(mosquitto, username=None, password=None)
         )
     assert result["reason"] == "reconfigure_successful"
     assert tested[0]["username"] is None

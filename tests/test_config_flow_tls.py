@@ -5,7 +5,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.translation import async_get_translations
 
 from .broker import Mosquitto
-from .config_flow_helpers import DOMAIN, tls_step
+from .config_flow_helpers import DOMAIN, submit, tls_step
 
 BOM = "\ufeff"
 
@@ -13,17 +13,15 @@ BOM = "\ufeff"
 async def test_tls_custom_ca(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
     result = await tls_step(hass, mosquitto, mosquitto.port_tls, "custom")
     # The wrong CA: the broker cannot be verified.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": mosquitto.pki.wrong_ca_cert_pem, "verify_ssl": True}
+    result = await submit(
+        hass, result["flow_id"], {"ca_pem": mosquitto.pki.wrong_ca_cert_pem, "verify_ssl": True}
     )
     assert result["errors"] == {"base": "invalid_certificate"}
     # Not a certificate at all.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": "not a pem", "verify_ssl": True}
-    )
+    result = await submit(hass, result["flow_id"], {"ca_pem": "not a pem", "verify_ssl": True})
     assert result["errors"] == {"ca_pem": "invalid_ca"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": mosquitto.pki.ca_cert_pem, "verify_ssl": True}
+    result = await submit(
+        hass, result["flow_id"], {"ca_pem": mosquitto.pki.ca_cert_pem, "verify_ssl": True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["ca_pem"] == mosquitto.pki.ca_cert_pem
@@ -33,12 +31,10 @@ async def test_tls_custom_ca(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
 async def test_tls_system_ca_insecure(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
     result = await tls_step(hass, mosquitto, mosquitto.port_tls, "system")
     assert "ca_pem" not in result["data_schema"].schema
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"verify_ssl": True})
+    result = await submit(hass, result["flow_id"], {"verify_ssl": True})
     # Our test CA is not a system CA.
     assert result["errors"] == {"base": "invalid_certificate"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"verify_ssl": False}
-    )
+    result = await submit(hass, result["flow_id"], {"verify_ssl": False})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["verify_ssl"] is False
 
@@ -46,12 +42,11 @@ async def test_tls_system_ca_insecure(hass: HomeAssistant, mosquitto: Mosquitto)
 async def test_tls_client_certificate(hass: HomeAssistant, mosquitto: Mosquitto) -> None:
     pki = mosquitto.pki
     result = await tls_step(hass, mosquitto, mosquitto.port_mtls, "custom")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True}
-    )
+    result = await submit(hass, result["flow_id"], {"ca_pem": pki.ca_cert_pem, "verify_ssl": True})
     # The listener requires a client certificate: its alert says so.
     assert result["errors"] == {"client_cert_pem": "client_cert_required"}
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit(
+        hass,
         result["flow_id"],
         {
             "ca_pem": pki.ca_cert_pem,
@@ -61,7 +56,8 @@ async def test_tls_client_certificate(hass: HomeAssistant, mosquitto: Mosquitto)
         },
     )
     assert result["errors"] == {"client_cert_pem": "invalid_client_cert"}
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit(
+        hass,
         result["flow_id"],
         {
             "ca_pem": pki.ca_cert_pem,
@@ -106,14 +102,12 @@ async def test_tls_non_ascii_pem_shows_the_field_error(
         # Key problems are reported like every other pair problem (see TLS_FAILURES).
         ("client_key_pem", BOM + pki.client_key_pem, {"client_cert_pem": "invalid_client_cert"}),
     ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {**good, field: spoiled}
-        )
+        result = await submit(hass, result["flow_id"], {**good, field: spoiled})
         assert result["type"] is FlowResultType.FORM, field
         assert result["step_id"] == "tls"
         assert result["errors"] == expected, field
         for key in expected.values():
             assert errors[f"component.{DOMAIN}.config.error.{key}"], key
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], good)
+    result = await submit(hass, result["flow_id"], good)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()

@@ -441,7 +441,7 @@ def evidence_runtime_data() -> list[str]:
 def evidence_unique_config_entry() -> list[str]:
     text = "\n".join(
         (INTEGRATION / name).read_text(encoding="utf-8")
-        for name in ("config_flow.py", "thermomaven/flow.py")
+        for name in ("config_flow.py", "broker/flow.py", "thermomaven/flow.py")
     )
     needed = ("_async_abort_entries_match", "async_set_unique_id", "_abort_if_unique_id_configured")
     return [f"the config flow never calls {name}" for name in needed if name not in text]
@@ -531,7 +531,8 @@ def evidence_discovery() -> list[str]:
 
 def evidence_discovery_update_info() -> list[str]:
     problems = [f"discovery: {problem}" for problem in evidence_discovery()]
-    if "_abort_if_unique_id_configured(updates=" not in inspect.getsource(config_flow):
+    source = own_sources(config_flow.IotHubConfigFlow)
+    if not re.search(r"_abort_if_unique_id_configured\(\s*updates=", source):
         problems.append("the discovery step never updates an entry it finds again")
     return problems
 

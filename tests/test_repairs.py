@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from .broker import Mosquitto
-from .config_flow_helpers import broker_form
+from .config_flow_helpers import broker_form, submit
 from .core.mqtt.test_certificates import make_certificate
 from .helpers import DOMAIN, TIMEOUT, broker_connection, setup_entry, wait_for_value
 
@@ -122,11 +122,12 @@ async def test_client_certificate_near_its_end_warns_until_replaced(
     # The user reconfigures the entry with a renewed certificate: the issue goes.
     renewed, renewed_key = make_certificate(ends_in(timedelta(days=365)), common_name="renewed")
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], broker_form(mosquitto, port=mosquitto.port_tls, tls="system")
+    result = await submit(
+        hass, result["flow_id"], broker_form(mosquitto, port=mosquitto.port_tls, tls="system")
     )
     assert result["step_id"] == "tls"
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit(
+        hass,
         result["flow_id"],
         {"verify_ssl": False, "client_cert_pem": renewed, "client_key_pem": renewed_key},
     )

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .broker import Mosquitto
-from .config_flow_helpers import assert_no_secret, suggested_values
+from .config_flow_helpers import assert_no_secret, submit, suggested_values
 from .helpers import (
     DHT11_READING,
     DHT11_TEMP,
@@ -146,20 +146,18 @@ async def test_password_never_leaks(
     assert flow["context"]["source"] == "reauth"
 
     # The reauth form, a refused retry, then the right password.
-    result = sinks.flow(await hass.config_entries.flow.async_configure(flow["flow_id"]))
+    result = sinks.flow(await submit(hass, flow["flow_id"]))
     assert result["step_id"] == "reauth_confirm"
     assert_no_secret(result, WRONG_PW_MARKER, PW_MARKER)
     result = sinks.flow(
-        await hass.config_entries.flow.async_configure(
-            flow["flow_id"], {"username": mosquitto.username, "password": RETRY_PW_MARKER}
+        await submit(
+            hass, flow["flow_id"], {"username": mosquitto.username, "password": RETRY_PW_MARKER}
         )
     )
     assert result["errors"] == {"base": "invalid_auth"}
     assert_no_secret(result, WRONG_PW_MARKER, RETRY_PW_MARKER, PW_MARKER)
     result = sinks.flow(
-        await hass.config_entries.flow.async_configure(
-            flow["flow_id"], {"username": mosquitto.username, "password": PW_MARKER}
-        )
+        await submit(hass, flow["flow_id"], {"username": mosquitto.username, "password": PW_MARKER})
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
@@ -191,9 +189,7 @@ async def test_password_never_leaks(
     result = sinks.flow(await entry.start_reconfigure_flow(hass))
     assert result["step_id"] == "reconfigure"
     assert_no_secret(result, PW_MARKER)
-    result = sinks.flow(
-        await hass.config_entries.flow.async_configure(result["flow_id"], suggested_values(result))
-    )
+    result = sinks.flow(await submit(hass, result["flow_id"], suggested_values(result)))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["password"] == PW_MARKER
@@ -267,14 +263,10 @@ async def test_tls_material_never_leaks(
     # the key and the password are not), left untouched.
     result = sinks.flow(await entry.start_reconfigure_flow(hass))
     assert_no_secret(result, PW_MARKER, *key)
-    result = sinks.flow(
-        await hass.config_entries.flow.async_configure(result["flow_id"], suggested_values(result))
-    )
+    result = sinks.flow(await submit(hass, result["flow_id"], suggested_values(result)))
     assert result["step_id"] == "tls"
     assert_no_secret(result, PW_MARKER, *key)
-    result = sinks.flow(
-        await hass.config_entries.flow.async_configure(result["flow_id"], suggested_values(result))
-    )
+    result = sinks.flow(await submit(hass, result["flow_id"], suggested_values(result)))
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["client_key_pem"] == pki.client_key_pem
     await hass.async_block_till_done()

@@ -32,7 +32,7 @@ from custom_components.iot_hub.core.mqtt.errors import (
 
 from . import broker as broker_module
 from .broker import Mosquitto
-from .config_flow_helpers import suggested_values, tls_step
+from .config_flow_helpers import submit, suggested_values, tls_step
 from .conftest import DOMAIN, broker_data
 from .core.mqtt.test_tls_faults import max_attempts
 from .helpers import setup_entry, wait_for_value
@@ -130,9 +130,7 @@ async def test_the_tls_screen_says_what_to_fix(
 ) -> None:
     broker = make_mosquitto(expired_server_cert=case.expired_server_cert)
     result = await tls_step(hass, broker, case.port(broker), "custom")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], case.tls_input(broker)
-    )
+    result = await submit(hass, result["flow_id"], case.tls_input(broker))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "tls"
     assert result["errors"] == case.errors
@@ -140,9 +138,7 @@ async def test_the_tls_screen_says_what_to_fix(
         return  # nothing on this screen fixes it: the broker's admin must renew it
     # Doing what the error says (the right CA, a good client certificate) is enough.
     fixed = Case(mutual=case.mutual, client="good" if case.mutual else None)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], fixed.tls_input(broker)
-    )
+    result = await submit(hass, result["flow_id"], fixed.tls_input(broker))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
@@ -234,16 +230,13 @@ async def test_expired_client_certificate_is_renewed_by_reconfiguring(
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], suggested_values(result)
-    )
+    result = await submit(hass, result["flow_id"], suggested_values(result))
     assert result["step_id"] == "tls"
     # Sent back as shown: the stored (expired) certificate and key.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], suggested_values(result)
-    )
+    result = await submit(hass, result["flow_id"], suggested_values(result))
     assert result["errors"] == {"client_cert_pem": "client_cert_expired"}
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit(
+        hass,
         result["flow_id"],
         {
             **suggested_values(result),

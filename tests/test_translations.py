@@ -17,9 +17,11 @@ from typing import Any
 
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.selector import SelectSelector
+import probatio
 import pytest
 
-from custom_components.iot_hub import config_flow
+from custom_components.iot_hub.broker import flow_forms
+from custom_components.iot_hub.broker.options_flow import family_fields
 from custom_components.iot_hub.broker.runtime import BrokerRuntime
 from custom_components.iot_hub.core.mqtt.errors import ConnectFailure
 from custom_components.iot_hub.core.mqtt.settings import TlsMode
@@ -195,10 +197,11 @@ def test_every_field_has_a_description(en: dict[str, Any]) -> None:
 def test_config_flow_fields_are_translated(en: dict[str, Any]) -> None:
     steps = en["config"]["step"]
     schemas = {
-        "broker": config_flow.BROKER_SCHEMA,
-        "reconfigure": config_flow.BROKER_SCHEMA,
-        "reauth_confirm": config_flow.REAUTH_SCHEMA,
-        "tls": config_flow._tls_schema(TlsMode.CUSTOM_CA),
+        "broker": flow_forms.BROKER_SCHEMA,
+        "reconfigure": flow_forms.BROKER_SCHEMA,
+        "reauth_confirm": flow_forms.REAUTH_SCHEMA,
+        "tls": flow_forms.tls_schema(TlsMode.CUSTOM_CA),
+        "families": probatio.Schema(family_fields()),
     }
     for step_id, schema in schemas.items():
         fields = {str(marker) for marker in schema.schema}
@@ -208,7 +211,7 @@ def test_config_flow_fields_are_translated(en: dict[str, Any]) -> None:
 def test_select_selectors_are_translated(en: dict[str, Any]) -> None:
     selectors = [
         selector
-        for selector in config_flow.BROKER_SCHEMA.schema.values()
+        for selector in flow_forms.BROKER_SCHEMA.schema.values()
         if isinstance(selector, SelectSelector)
     ]
     assert selectors

@@ -1,5 +1,6 @@
 """Map config-entry data to broker settings, and the config flow's connection test."""
 
+import asyncio
 from collections.abc import Mapping
 import logging
 from pathlib import Path
@@ -23,8 +24,9 @@ from ..const import (
     DEFAULT_KEEPALIVE,
     DEFAULT_WS_PATH,
 )
+from ..core.local.traffic import TrafficSample
 from ..core.mqtt.client import MqttClient
-from ..core.mqtt.errors import ConnectFailure, MqttConnectError
+from ..core.mqtt.errors import ConnectFailure, MqttConnectError, MqttError
 from ..core.mqtt.settings import BrokerSettings, Protocol, TlsMode, TlsSettings, Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -65,23 +67,44 @@ def broker_settings(
 
 
 async def async_test_connection(
-    hass: HomeAssistant, data: Mapping[str, Any]
-) -> ConnectFailure | None:
+    hass: HomeAssistant, data: Mapping[str, Any], *, listen: float = 0.0
+) -> ConnectFailure | TrafficSample:
     """Connect once with a throwaway id and clean session; return why it failed.
 
-    The entry's own client id would take over (or wipe) its persistent session.
+    With `listen` > 0, stay subscribed to the families' default topics that long and
+    return what was seen (the setup suggests the families from it). The entry's own
+    client id would take over (or wipe) its persistent session.
     """
     tls_dir = Path(await hass.async_add_executor_job(tempfile.mkdtemp, "", "iot_hub-"))
     settings = broker_settings(
         data, client_id=f"{new_client_id()}-probe", tls_dir=tls_dir, clean_session=True
     )
-    client = MqttClient(settings, on_message=lambda *_: None, connect_timeout=CONNECT_TIMEOUT)
+    sample = TrafficSample()
+    client = MqttClient(
+        settings,
+        on_message=lambda topic, *_: sample.observe(topic),
+        connect_timeout=CONNECT_TIMEOUT,
+    )
     try:
         await client.connect()
+        if listen > 0:
+            await _listen(client, sample, listen)
     except MqttConnectError as err:
         _LOGGER.debug("Connection test to %s:%s failed: %s", settings.host, settings.port, err)
         return err.reason
     finally:
         await client.close()
         await hass.async_add_executor_job(shutil.rmtree, tls_dir, True)
-    return None
+    return sample
+
+
+async def _listen(client: MqttClient, sample: TrafficSample, seconds: float) -> None:
+    """Count the family messages that arrive within `seconds` of subscribing."""
+    try:
+        for topic in sample.subscriptions:
+            await client.subscribe(topic, qos=0)
+    except MqttError as err:
+        # The broker may refuse a family's topics to this user: no suggestion, no failure.
+        _LOGGER.debug("Listening for topic families failed: %s", err)
+        return
+    await asyncio.sleep(seconds)  # the listening window itself: traffic is what it waits for

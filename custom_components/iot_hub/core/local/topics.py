@@ -35,6 +35,17 @@ class Kind(StrEnum):
     IOT_ALERT = "iot_alert"
 
 
+FAMILY_OF_KIND: dict[Kind, Family] = {
+    Kind.DHT11_DATA: Family.DHT11,
+    Kind.DHT11_STATUS: Family.DHT11,
+    Kind.DHT11_INCIDENTS: Family.DHT11,
+    Kind.EVENT: Family.EVENTS,
+    Kind.IOT_DATA: Family.IOT,
+    Kind.IOT_STATUS: Family.IOT,
+    Kind.IOT_ALERT: Family.IOT,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where a message goes: its kind and the device id the topic names."""
