@@ -21,6 +21,7 @@ import time
 import pytest
 
 from .certs import Pki, generate_pki
+from .mosquitto_pub import mosquitto_pub
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 # Shipped with mosquitto 2.x (Debian: /usr/lib/<arch>/); needed for ``acl=`` only.
@@ -32,7 +33,6 @@ DYNSEC_ITERATIONS = 101  # what ``mosquitto_ctrl dynsec init`` uses
 START_TIMEOUT = 10.0
 START_ATTEMPTS = 5
 STOP_TIMEOUT = 10.0
-PUBLISH_TIMEOUT = 15.0
 
 _RUNNING = re.compile(r"mosquitto version \S+ running")
 # One line per client connection: a client aborting the TLS handshake early is logged
@@ -166,50 +166,9 @@ class Mosquitto:
         self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False
     ) -> None:
         """Publish with ``mosquitto_pub`` on the password listener; assert it succeeded."""
-        args = [
-            "-h",
-            self.host,
-            "-p",
-            str(self.port_password),
-            "-u",
-            self.username,
-            "-P",
-            self.password,
-            "-t",
-            topic,
-            "-q",
-            str(qos),
-        ]
-        if retain:
-            args.append("-r")
-        stdin: bytes | None = None
-        if isinstance(payload, str):
-            args += ["-m", payload]
-        elif payload:
-            # -s sends stdin verbatim, so arbitrary bytes (even NULs) survive.
-            args.append("-s")
-            stdin = payload
-        else:
-            # -s refuses empty input ("Zero length input"); -n sends a null message.
-            args.append("-n")
-        proc = await asyncio.create_subprocess_exec(
-            "mosquitto_pub",
-            *args,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            _, stderr = await asyncio.wait_for(proc.communicate(stdin), PUBLISH_TIMEOUT)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise AssertionError(f"mosquitto_pub to {topic!r} timed out") from None
-        if proc.returncode != 0:
-            raise AssertionError(
-                f"mosquitto_pub to {topic!r} exited with {proc.returncode}: "
-                f"{stderr.decode(errors='replace').strip()}"
-            )
+        connection = ["-h", self.host, "-p", str(self.port_password)]
+        connection += ["-u", self.username, "-P", self.password]
+        await mosquitto_pub(connection, topic, payload, qos=qos, retain=retain)
 
     def _write_dynsec(self, allowed: Sequence[str]) -> None:
         """Write the dynamic-security file: the user may use ``allowed`` and nothing else."""

@@ -144,6 +144,52 @@ async def test_status_topic_and_health_values(
     await wait_for_value(hass, ESP_TEMP, "23.5")
 
 
+async def test_whole_numbers_are_shown_without_decimals(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A battery at 87 shows "87 %", not "87.0 %"; temperatures keep their tenth."""
+    entry = make_entry()
+    await setup_entry(hass, entry)
+    await mosquitto.publish(
+        ESP_STATUS,
+        '{"status": "online", "battery": 87, "rssi": -61, "signal_quality": 78, "uptime": 3600}',
+    )
+    await wait_for_value(hass, ESP_BATTERY, "87.0")
+    await mosquitto.publish(
+        ESP32_TOPIC, '{"temperature": 36.6, "spo2": 97, "heart_rate": 72, "glucose": 95}'
+    )
+    await wait_for_value(hass, "sensor.esp32_001_blood_glucose", "95.0")
+    # The diagnostics off by default, turned on by the user (then the entry reloads).
+    diagnostics = [
+        f"sensor.esp32_001_{name}" for name in ("signal_strength", "signal_quality", "uptime")
+    ]
+    for entity_id in diagnostics:
+        entity_registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    def precision(entity_id: str) -> int | None:
+        registered = entity_registry.async_get(entity_id)
+        assert registered is not None, entity_id
+        return registered.options.get("sensor", {}).get("suggested_display_precision")
+
+    whole = [
+        ESP_BATTERY,
+        *diagnostics,
+        "sensor.esp32_001_blood_oxygen",
+        "sensor.esp32_001_heart_rate",
+        "sensor.esp32_001_blood_glucose",
+        *(hub_sensor(mosquitto, name) for name in ("devices", "devices_online", "devices_offline")),
+        hub_sensor(mosquitto, "open_incidents"),
+        hub_sensor(mosquitto, "rejected_messages"),
+    ]
+    assert {entity_id: precision(entity_id) for entity_id in whole} == dict.fromkeys(whole, 0)
+    assert precision(ESP_TEMP) == 1
+
+
 async def test_last_seen_shows_the_device_clock(
     hass: HomeAssistant,
     mosquitto: Mosquitto,

@@ -9,6 +9,7 @@ translation keys the code uses).
 import ast
 from collections.abc import Iterator
 import importlib
+import inspect
 import json
 from pathlib import Path
 import re
@@ -21,7 +22,7 @@ import probatio
 import pytest
 
 from custom_components.iot_hub.broker import flow_forms
-from custom_components.iot_hub.broker.options_flow import family_fields
+from custom_components.iot_hub.broker.options_flow import check_bases, family_fields
 from custom_components.iot_hub.broker.runtime import BrokerRuntime
 from custom_components.iot_hub.core.mqtt.errors import ConnectFailure
 from custom_components.iot_hub.core.mqtt.settings import TlsMode
@@ -287,3 +288,17 @@ def test_brand_icon() -> None:
     hidpi = INTEGRATION / "brand" / "icon@2x.png"
     if hidpi.exists():
         assert png_size(hidpi) == (512, 512)
+
+
+def test_every_config_flow_error_is_translated(en: dict[str, Any]) -> None:
+    """Error keys the setup screens set (the families step shares check_bases with options)."""
+    package = Path(__file__).parents[1] / "custom_components" / "iot_hub"
+    pattern = re.compile(r'errors(?:\[[^\]]+\]\s*=|\.setdefault\([^,]+,)\s*"(\w+)"')
+    sources = [
+        (package / name).read_text(encoding="utf-8")
+        for name in ("broker/flow.py", "broker/flow_forms.py")
+    ]
+    sources.append(inspect.getsource(check_bases))
+    used = {key for source in sources for key in pattern.findall(source)}
+    assert {"invalid_file", "ca_required", "invalid_base_topic"} <= used
+    assert sorted(used - set(en["config"]["error"])) == []

@@ -108,7 +108,8 @@ def _measurement(
 def _health(
     key: str, unit: str, device_class: SensorDeviceClass | None, *, enabled: bool
 ) -> IotHubSensorDescription:
-    return _measurement(key, unit, device_class, health=True, enabled=enabled)
+    # Battery %, RSSI dBm, signal quality %, uptime s: whole numbers, sent as floats too.
+    return _measurement(key, unit, device_class, 0, health=True, enabled=enabled)
 
 
 DEVICE_SENSORS: dict[str, IotHubSensorDescription] = {
@@ -117,12 +118,13 @@ DEVICE_SENSORS: dict[str, IotHubSensorDescription] = {
         _measurement("temperature", UnitOfTemperature.CELSIUS, SensorDeviceClass.TEMPERATURE, 1),
         _measurement("humidity", PERCENTAGE, SensorDeviceClass.HUMIDITY, 0),
         _measurement("pressure", UnitOfPressure.HPA, SensorDeviceClass.ATMOSPHERIC_PRESSURE, 1),
-        _measurement("heart_rate", "bpm"),
-        _measurement("spo2", PERCENTAGE),
+        _measurement("heart_rate", "bpm", None, 0),
+        _measurement("spo2", PERCENTAGE, None, 0),
         _measurement(
             "glucose",
             UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER,
             SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
+            0,
         ),
         _health("battery", PERCENTAGE, SensorDeviceClass.BATTERY, enabled=True),
         _health(
@@ -157,6 +159,7 @@ HUB_SENSORS: tuple[IotHubSensorDescription, ...] = (
         translation_key=KEY_REJECTED,
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=0,
         value_fn=lambda runtime, _device_id: runtime.quarantine.total,
         attributes_fn=lambda runtime, _device_id: dict(runtime.quarantine.counts),
     ),
@@ -164,6 +167,7 @@ HUB_SENSORS: tuple[IotHubSensorDescription, ...] = (
         key="open_incidents",
         translation_key="open_incidents",
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         value_fn=lambda runtime, _device_id: len(runtime.incidents.open_incidents()),
         attributes_fn=_incidents_summary,
         listen_key=KEY_INCIDENTS,
@@ -173,6 +177,7 @@ HUB_SENSORS: tuple[IotHubSensorDescription, ...] = (
             key=f"devices_{which}",
             translation_key=f"devices_{which}",
             state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=0,
             value_fn=_fleet(which),
             listen_key=KEY_FLEET,
         )

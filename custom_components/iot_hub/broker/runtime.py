@@ -1,16 +1,13 @@
 """The runtime of a broker entry: connection, availability, and the message path.
 
 bytes → route → decoded model → device state change (the keys that changed) →
-listeners → entities. Device bookkeeping, rejections and listeners live in
-their own modules beside this one.
+listeners → entities. Device bookkeeping, rejections, listeners, the startup backlog
+and the connection's repair issues live in their own modules beside this one.
 """
 
-import asyncio
-from collections import deque
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
-import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -21,12 +18,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..availability import Availability
-from ..const import (
-    CONF_CLIENT_ID,
-    DOMAIN,
-    HUB_DEVICE,
-    SILENCE_CHECK_SECONDS,
-)
+from ..const import CONF_CLIENT_ID, DOMAIN, HUB_DEVICE, SILENCE_CHECK_SECONDS
 from ..core.incidents.messages import IncidentCommand, IncidentStatusEcho
 from ..core.local.decode import decode
 from ..core.local.dedup import EventDeduplicator
@@ -51,32 +43,23 @@ from ..core.local.models import (
 from ..core.local.topics import Kind, TopicRouter
 from ..core.mqtt.backoff import Backoff
 from ..core.mqtt.client import MqttClient
-from ..core.mqtt.errors import (
-    MqttConnectError,
-    MqttError,
-)
+from ..core.mqtt.errors import MqttError
 from ..identifiers import hub_device_info
 from ..incidents.manager import KEY_INCIDENT, KEY_INCIDENT_EVENT, IncidentManager
 from ..listeners import Listeners
 from ..runtime import EntryKind
 from .alerts import AlertLog
-from .client_id import DuplicateClientId
+from .backlog import StartupBacklog
 from .commands import publish_quietly, send_command
 from .connection import broker_settings
 from .devices import DeviceBook
 from .errors import setup_error
-from .health_issues import BrokerHealth
+from .issues import ConnectionIssues
 from .momentary import OffTimers
 from .options import BrokerOptions
 from .quarantine import Quarantine
-from .subscriptions import report_refused, subscribe_all
+from .subscriptions import subscribe_all
 
-# Messages that arrive before the platforms are ready (a persistent session
-# delivers its queue right after CONNACK) wait here, up to this many.
-MAX_EARLY_MESSAGES = 10_000
-# They are replayed this long at a time, then the loop gets a turn: a burst of
-# retained messages at startup is thousands, each new device costing milliseconds.
-REPLAY_SECONDS = 0.005
 # Hub-device entity keys.
 KEY_BROKER = "broker_connection"
 KEY_REJECTED = "rejected_messages"
@@ -109,18 +92,17 @@ class BrokerRuntime:
             tls_dir=self.tls_dir,
             clean_session=options.clean_session,
         )
-        self.duplicate_id = DuplicateClientId(hass, self.entry_id, self.name, settings.client_id)
-        # Certificate and outage issues: kept per entry across setup retries.
-        self.health = BrokerHealth.attach(hass, entry, self.name, settings.tls)
+        self.router = TopicRouter(options.bases)
+        self.issues = ConnectionIssues(hass, entry, self.name, settings, self.router.bases)
+        self._backlog = StartupBacklog(self._dispatch)
         self.client = MqttClient(
             settings,
-            on_message=self._on_message,
+            on_message=self._backlog.on_message,
             on_connection_change=self._on_connection_change,
-            on_auth_failed=self._on_auth_failed,
-            on_takeover=self.duplicate_id.taken_over,
+            on_auth_failed=self.issues.auth_failed,
+            on_takeover=self.issues.taken_over,
             backoff=Backoff(),
         )
-        self.router = TopicRouter(options.bases)
         self.grace = options.grace
         self.offline_timeout = options.offline_timeout
         self.off_delay = options.off_delay
@@ -148,8 +130,6 @@ class BrokerRuntime:
         )
         self.unrouted = 0
         self._dedup = EventDeduplicator()
-        self._early: deque[tuple[str, bytes]] | None = deque()
-        self._early_dropped = 0
         self._off_timers = OffTimers(hass, self._turn_off)
         self._silence_cancel: CALLBACK_TYPE | None = None
         self._started = dt_util.utcnow()
@@ -167,16 +147,16 @@ class BrokerRuntime:
         A subscription the broker refuses (its ACL) does not fail the setup: the
         connection works, the other families do, and a repair issue names the topics.
         """
-        self.health.check_certificates()
+        self.issues.starting()
         try:
             await self.client.connect()
             refused = await subscribe_all(self.client, self.router.subscriptions, self.name)
         except MqttError as err:
             await self.client.close()
-            self.health.setup_failed(error := setup_error(err, self.name))
+            self.issues.setup_failed(error := setup_error(err, self.name))
             raise error from err
         self.refused_subscriptions = refused
-        report_refused(self.hass, self.entry_id, self.name, self.router.bases, refused)
+        self.issues.subscribed(refused)
         self.availability.available = True
         self._started = dt_util.utcnow()
         self.devices.restore()
@@ -191,15 +171,7 @@ class BrokerRuntime:
             timedelta(seconds=SILENCE_CHECK_SECONDS),
             name="iot_hub silent devices",
         )
-        # What arrives meanwhile still queues behind them: the order is kept.
-        early = self._early
-        while early:
-            deadline = time.monotonic() + REPLAY_SECONDS
-            while early and time.monotonic() < deadline:
-                self._dispatch(*early.popleft())
-            if early:
-                await asyncio.sleep(0)
-        self._early = None
+        await self._backlog.replay()
 
     async def async_stop(self) -> None:
         """Close the connection and cancel timers."""
@@ -207,15 +179,13 @@ class BrokerRuntime:
         # Unloaded (or removed): its repair issues no longer apply; a new setup raises
         # them again if they still do.
         self.devices.stop()
-        report_refused(self.hass, self.entry_id, self.name, self.router.bases, [])
         if self._silence_cancel is not None:
             self._silence_cancel()
             self._silence_cancel = None
         self._off_timers.cancel_all()
         await self.incidents.async_stop()
         await self.client.close()
-        # After close(): a loss reported while closing could raise it again.
-        self.duplicate_id.stop()
+        self.issues.stop()
 
     # ------------------------------------------------------------ devices
 
@@ -272,16 +242,6 @@ class BrokerRuntime:
         )
 
     # ------------------------------------------------------------ messages
-
-    @callback
-    def _on_message(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
-        if self._early is not None:
-            if len(self._early) < MAX_EARLY_MESSAGES:
-                self._early.append((topic, payload))
-            else:
-                self._early_dropped += 1
-            return
-        self._dispatch(topic, payload)
 
     @callback
     def _dispatch(self, topic: str, payload: bytes) -> None:
@@ -421,13 +381,8 @@ class BrokerRuntime:
     @callback
     def _on_connection_change(self, connected: bool) -> None:
         self.availability.connection_changed(connected)
-        self.duplicate_id.connection_changed(connected)
-        self.health.connection_changed(connected)
+        self.issues.connection_changed(connected)
         self.listeners.notify(HUB_DEVICE, (KEY_BROKER,))
-
-    @callback
-    def _on_auth_failed(self, err: MqttConnectError) -> None:
-        self.entry.async_start_reauth(self.hass)
 
     async def async_send_command(self, device_id: str, payload: bytes) -> None:
         """Publish a command to one of the broker's devices; raise translated errors."""
@@ -444,4 +399,4 @@ class BrokerRuntime:
     @property
     def early_dropped(self) -> int:
         """Messages dropped because too many arrived before the platforms were ready."""
-        return self._early_dropped
+        return self._backlog.dropped

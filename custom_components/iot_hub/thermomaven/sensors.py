@@ -102,6 +102,7 @@ SENSORS: Final[tuple[ThermoMavenSensorDescription, ...]] = (
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
         value_fn=lambda _d, probe: None if probe is None else probe.battery,
     ),
     ThermoMavenSensorDescription(
@@ -119,6 +120,7 @@ SENSORS: Final[tuple[ThermoMavenSensorDescription, ...]] = (
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
         value_fn=lambda device, _p: device.report.battery if device.report else None,
     ),
     ThermoMavenSensorDescription(
@@ -127,6 +129,7 @@ SENSORS: Final[tuple[ThermoMavenSensorDescription, ...]] = (
         device_class=SensorDeviceClass.SIGNAL_STRENGTH,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda device, _p: device.report.wifi_rssi if device.report else None,
