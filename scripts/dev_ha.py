@@ -316,7 +316,18 @@ def ensure_entry(api: Api, broker: dict[str, Any], port_file: Path | None) -> No
                 say(f"note: the form has no field {key!r}; not sent")
                 del data[key]
         _, result = api.call("POST", flow_path, data, ok=(200, 201, 400))
-        _expect(result, "create_entry", None, "after submitting the broker form")
+        # The connection test is a progress screen (up to 10 s, then 3 s of listening).
+        deadline = time.monotonic() + 60
+        while isinstance(result, dict) and result.get("type") == "progress":
+            if time.monotonic() > deadline:
+                raise DevError("the connection test did not finish within 60 s")
+            time.sleep(0.5)
+            _, result = api.call("GET", flow_path)
+        _expect(result, "form", "families", "after the connection test")
+        say(f"topic families seen: {result.get('description_placeholders')}")
+        # Every family on: the simulator publishes all three.
+        _, result = api.call("POST", flow_path, {}, ok=(200, 201, 400))
+        _expect(result, "create_entry", None, "after the topic families")
     except DevError:
         api.call("DELETE", flow_path, ok=(200, 404))
         raise

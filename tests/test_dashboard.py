@@ -1,6 +1,6 @@
 """dashboards/iot_hub.yaml: core cards, our entity ids, and actions that exist with their fields."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import json
 from pathlib import Path
 import re
@@ -11,10 +11,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.template import Template
 from homeassistant.util import slugify
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 import yaml
 
 from custom_components.iot_hub.broker.runtime import BrokerRuntime
 from custom_components.iot_hub.thermomaven.runtime import ThermoMavenRuntime
+
+from .broker import Mosquitto
+from .helpers import setup_entry, wait_for_state, wait_for_value
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "dashboards" / "iot_hub.yaml"
@@ -79,8 +83,8 @@ def referenced_entities(dashboard: dict[str, Any]) -> list[str]:
             for item in values:
                 if isinstance(item, str):
                     found.append(item)
-                elif isinstance(item, dict) and "entity" in item:
-                    pass  # a row: walk() reaches it as a mapping of its own
+                elif isinstance(item, dict) and ("entity" in item or "row" in item):
+                    pass  # a (conditional) row: walk() reaches its mappings
                 elif item is not None:
                     pytest.fail(f"{key}: {item!r} is neither an id nor a row")
     for text in strings(dashboard):
@@ -156,6 +160,21 @@ def test_the_views_cover_what_develop_and_thermomaven_show(dashboard: dict[str, 
         assert entity_id in found, entity_id
 
 
+def test_probe_rows_show_only_with_a_value(dashboard: dict[str, Any]) -> None:
+    """Time remaining (no estimate), ambient and battery (docked probe) hide when unknown."""
+    view = next(view for view in dashboard["views"] if view["path"] == "thermomaven")
+    rows = [m for m in walk(view) if m.get("type") == "conditional" and "row" in m]
+    assert len(rows) == 4 * 3
+    for row in rows:
+        assert row["conditions"] == [
+            {
+                "condition": "state",
+                "entity": row["row"]["entity"],
+                "state_not": ["unknown", "unavailable"],
+            }
+        ]
+
+
 def test_actions_exist_with_their_fields(dashboard: dict[str, Any]) -> None:
     services = yaml.safe_load((INTEGRATION / "services.yaml").read_text(encoding="utf-8"))
     called: list[str] = []
@@ -173,19 +192,25 @@ def test_actions_exist_with_their_fields(dashboard: dict[str, Any]) -> None:
         data = set(mapping.get("data", {}))
         assert data <= fields, f"{action}: unknown fields {sorted(data - fields)}"
         if service.endswith("_incident"):
-            assert data & {"incident_id", "device_id"}, f"{action} names no incident"
+            assert data & {"incident_id", "entity_id", "device_id"}, f"{action} names no incident"
     assert "iot_hub.acknowledge_incident" in called
 
 
-def incident_markdown(dashboard: dict[str, Any], entity_id: str) -> str:
-    """The markdown the incidents view shows while the device's incident is on."""
+def incident_card(dashboard: dict[str, Any], entity_id: str, card_type: str) -> dict[str, Any]:
+    """The card of `card_type` the incidents view shows while the device's incident is on."""
     view = next(view for view in dashboard["views"] if view["path"] == "incidents")
     for top in view["cards"]:
         if top["type"] != "conditional" or top["conditions"][0]["entity"] != entity_id:
             continue
         assert top["conditions"][0]["state"] == "on"
-        return next(card["content"] for card in cards(top) if card["type"] == "markdown")
+        return next(card for card in cards(top) if card["type"] == card_type)
     pytest.fail(f"no conditional card for {entity_id}")
+
+
+def incident_markdown(dashboard: dict[str, Any], entity_id: str) -> str:
+    """The markdown the incidents view shows while the device's incident is on."""
+    content: str = incident_card(dashboard, entity_id, "markdown")["content"]
+    return content
 
 
 async def test_incident_card_text(hass: HomeAssistant, dashboard: dict[str, Any]) -> None:
@@ -213,3 +238,35 @@ async def test_incident_card_text(hass: HomeAssistant, dashboard: dict[str, Any]
     assert text.endswith(
         "acknowledged since 08:15: temperature 4.2 (limit 5.0) Acknowledged by Alice"
     )
+
+
+def test_each_acknowledge_button_names_the_incident_it_shows(dashboard: dict[str, Any]) -> None:
+    view = next(view for view in dashboard["views"] if view["path"] == "incidents")
+    conditionals = [top for top in view["cards"] if top["type"] == "conditional"]
+    shown = [top["conditions"][0]["entity"] for top in conditionals]
+    assert shown == ["binary_sensor.dht11_incident", "binary_sensor.esp32_001_incident"]
+    for entity_id in shown:
+        tap = incident_card(dashboard, entity_id, "button")["tap_action"]
+        assert tap["perform_action"] == "iot_hub.acknowledge_incident"
+        assert tap["data"]["entity_id"] == entity_id
+
+
+async def test_acknowledge_button_acknowledges_the_incident_it_shows(
+    hass: HomeAssistant,
+    mosquitto: Mosquitto,
+    make_entry: Callable[..., MockConfigEntry],
+    dashboard: dict[str, Any],
+) -> None:
+    """The button works as pasted: it names the incident's entity, no device to pick."""
+    entity_id = "binary_sensor.esp32_001_incident"
+    await setup_entry(hass, make_entry(options={"clean_session": True}))
+    await mosquitto.publish("iot/alerts/ESP32_001", '{"level": "warning", "message": "Hot"}')
+    await wait_for_value(hass, entity_id, "on")
+    events = async_capture_events(hass, "iot_hub_incident")
+    tap = incident_card(dashboard, entity_id, "button")["tap_action"]
+    assert tap["action"] == "perform-action"
+    domain, _, service = tap["perform_action"].partition(".")
+    await hass.services.async_call(domain, service, tap["data"], blocking=True)
+    await wait_for_state(hass, entity_id, lambda s: s.attributes["status"] == "acknowledged")
+    [acknowledged] = events
+    assert acknowledged.data["note"] == "Acknowledged from the dashboard"

@@ -302,3 +302,10 @@ def test_every_config_flow_error_is_translated(en: dict[str, Any]) -> None:
     used = {key for source in sources for key in pattern.findall(source)}
     assert {"invalid_file", "ca_required", "invalid_base_topic"} <= used
     assert sorted(used - set(en["config"]["error"])) == []
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_no_text_looks_like_a_tag(language: str) -> None:
+    """The frontend reads strings as ICU messages: "<base>" would print a translation error."""
+    text = (TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")
+    assert re.findall(r"<[^\s>]+>", text) == []

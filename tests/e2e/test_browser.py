@@ -2,175 +2,58 @@
 
 Log in as the onboarded owner, Settings → Devices & services → Add integration, search
 "IoT Hub", choose MQTT broker, fill the broker form, see the new hub, open the DHT11's device
-page and watch a reading arrive, then the dashboard of dashboards/iot_hub.yaml. Every step
-asserts the text the person sees, and each screen is saved as a PNG (1280 px wide):
+page and watch a reading arrive. Then (browser_steps.py) a DHT11 reading out of range opens an
+incident, a ThermoMaven account is added the same way against the fake ThermoMaven cloud
+(tests/thermomaven_cloud), a probe's device page follows the thermometer's reports, and the
+dashboard of dashboards/iot_hub.yaml shows the open incident and the probes, live. Every step
+asserts the text the person sees, and each screen is saved as a PNG (1280 px wide): see
+browser.py for where they go (``IOT_HUB_UPDATE_SCREENSHOTS=1``: docs/screenshots/).
 
-- by default into this test's tmp dir (printed), so that test runs leave the checkout alone;
-- with ``IOT_HUB_UPDATE_SCREENSHOTS=1`` into docs/screenshots/, the README's images
-  (compressed with pngquant when it is installed).
-
-Needs Debian's Chromium at /usr/bin/chromium and the ``playwright`` package (never its own
-browser download): scripts/setup_e2e installs both. Without them the test is skipped, except
-in CI (CI set), where it fails.
+Needs Debian's Chromium and the ``playwright`` package: scripts/setup_e2e installs both.
 """
 
-from collections.abc import Iterator
-import os
 from pathlib import Path
 import re
-import shutil
-import subprocess
 import time
 from typing import Any
 
 import pytest
-import yaml
 
+from .browser import TALL_VIEWPORT, VIEWPORT, remove_offline_leftovers, save, wait_for_image
+from .browser_steps import (
+    add_thermomaven_account,
+    dashboard_incident_views,
+    dashboard_thermomaven_view,
+    install_dashboard,
+    publish_too_hot_reading,
+    thermomaven_probe_page,
+)
 from .conftest import Stack
-from .harness import DOMAIN, ROOT, USER, Client, in_ci
+from .harness import DOMAIN, USER, Extra
+from .thermomaven import CloudThread
 
+# About 90 s, 55 of them waiting for the incident (the default rule's minimum duration).
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 # The README's screenshots show the usual port when it is free (another free port otherwise).
 PREFERRED_BROKER_PORT = 1883
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 800}
-# The broker form is taller than 800 px: its screenshot shows all of it.
-TALL_VIEWPORT = {"width": 1280, "height": 1300}
-TIMEOUT_MS = 30_000
-DASHBOARD = ROOT / "dashboards" / "iot_hub.yaml"
-DASHBOARD_URL = "iot-hub"
-README_SHOTS = ROOT / "docs" / "screenshots"
 
 DHT11_FIRST = {"temperature": 21.4, "humidity": 55}
 DHT11_LIVE = {"temperature": 22.6, "humidity": 57}
 
 
 @pytest.fixture
-def chromium_ready() -> None:
-    """Skip (fail in CI) unless Chromium and the playwright package are there."""
-    problems = []
-    if not os.access(CHROMIUM, os.X_OK):
-        problems.append(f"{CHROMIUM} is missing (Debian's chromium package)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problems.append("the Python package playwright is not installed in the venv")
-    if problems:
-        reason = "; ".join(problems) + ": run scripts/setup_e2e"
-        if in_ci():
-            pytest.fail(f"browser test cannot run in CI: {reason}")
-        pytest.skip(reason)
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Iterator[Path]:
-    """Where the screenshots go (see the module docstring); listed at the end."""
-    if os.environ.get("IOT_HUB_UPDATE_SCREENSHOTS") == "1":
-        directory = README_SHOTS
-    else:
-        directory = tmp_path / "screenshots"
-    directory.mkdir(parents=True, exist_ok=True)
-    yield directory
-    listing = ", ".join(
-        f"{path.name} ({path.stat().st_size // 1024} KB)"
-        for path in sorted(directory.glob("*.png"))
-    )
-    print(f"[screenshots] in {directory}: {listing or 'none'}", flush=True)
-
-
-def save(page: Any, directory: Path, name: str) -> None:
-    path = directory / f"{name}.png"
-    page.mouse.move(0, page.viewport_size["height"] - 1)  # no hover highlight
-    page.screenshot(path=str(path), animations="disabled", caret="hide")
-    pngquant = shutil.which("pngquant")
-    if pngquant and directory == README_SHOTS:
-        subprocess.run(
-            [
-                pngquant,
-                "--force",
-                "--skip-if-larger",
-                "--quality=70-95",
-                "--strip",
-                "--ext",
-                ".png",
-                str(path),
-            ],
-            check=False,
-            capture_output=True,
-        )
-
-
-def fill_dashboard(text: str, hub: str, devices: dict[str, str]) -> dict[str, Any]:
-    """dashboards/iot_hub.yaml for this instance, as the README tells users to adapt it."""
-    text = text.replace("iot_hub_127_0_0_1_1883", hub)
-
-    def device(match: re.Match[str]) -> str:
-        return devices.get(match.group(1).lower(), match.group(0))
-
-    config: dict[str, Any] = yaml.safe_load(re.sub(r"PICK_THE_(\w+?)_DEVICE", device, text))
-    return config
-
-
-@pytest.fixture
-def page(chromium_ready: None, e2e_stack: Stack, tmp_path: Path) -> Iterator[Any]:
-    """A Chromium page (1280x800) with a fresh profile; JavaScript errors printed at the end."""
-    from playwright.sync_api import expect, sync_playwright
-
-    phase = e2e_stack.phases
-    expect.set_options(timeout=TIMEOUT_MS)
-    with phase("browser: start Playwright's driver"):
-        playwright = sync_playwright().start()
-    try:
-        with phase("browser: start Chromium"):
-            # Playwright passes the fresh profile as --user-data-dir.
-            context = playwright.chromium.launch_persistent_context(
-                tmp_path / "chromium-profile",
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                headless=True,
-                viewport=VIEWPORT,
-                locale="en-GB",
-            )
-        try:
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.pages[0] if context.pages else context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            yield page
-            if errors:
-                phase.say("JavaScript errors on the pages:\n  " + "\n  ".join(errors))
-        finally:
-            with phase("browser: close"):
-                context.close()
-    finally:
-        playwright.stop()
-
-
-def remove_offline_leftovers(client: Client) -> None:
-    """Delete the Radio Browser entry onboarding adds: offline, it only retries.
-
-    It would show in red behind every dialog; a person without internet would delete it.
-    (The startup is over: the entry is there if onboarding could add it.)
-    """
-    entries = client.call("GET", "/api/config/config_entries/entry?domain=radio_browser")
-    for entry in entries:
-        if entry["domain"] == "radio_browser":
-            client.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+def hass_extras(thermomaven: CloudThread) -> list[Extra]:
+    """The hass process talks to the fake ThermoMaven cloud."""
+    return [thermomaven.override()]
 
 
 def test_setup_in_the_browser(
-    chromium_ready: None, e2e_stack: Stack, page: Any, shots: Path
+    chromium_ready: None,
+    e2e_stack: Stack,
+    page: Any,
+    shots: Path,
+    thermomaven: CloudThread,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -206,6 +89,7 @@ def test_setup_in_the_browser(
         expect(choice).to_have_count(1)
         expect(choice).to_be_visible()
         page.wait_for_load_state("networkidle")  # the brand icon
+        wait_for_image(page.locator("dialog-add-integration img").first)
         save(page, shots, "add-integration-search")
 
     with phase("browser: menu"):
@@ -236,6 +120,15 @@ def test_setup_in_the_browser(
         expect(page.get_by_role("textbox", name="Host")).to_have_value(broker.host)
         save(page, shots, "setup-broker-form")
         page.set_viewport_size(VIEWPORT)
+
+    with phase("browser: connection test, topic families"):
+        page.get_by_role("button", name="Submit").click()
+        # The connection test is a progress screen: IoT Hub listens 3 s to a new broker.
+        expect(page.get_by_text(f"Connecting to {address}")).to_be_visible()
+        expect(page.get_by_text("Topic families")).to_be_visible()
+        expect(page.get_by_text("In its first 3 seconds on the broker")).to_be_visible()
+        expect(page.get_by_text("DHT11 sensors: 0 messages on 0 topics")).to_be_visible()
+        save(page, shots, "setup-families")
 
     with phase("browser: submit, success"):
         page.get_by_role("button", name="Submit").click()
@@ -305,33 +198,12 @@ def test_setup_in_the_browser(
         expect(page.get_by_text("57%")).to_be_visible()
         save(page, shots, "device-dht11")
 
-    if DASHBOARD.exists():
-        with phase("browser: dashboard from dashboards/iot_hub.yaml"):
-            devices = {
-                re.sub(r"\W", "_", (d.get("name_by_user") or d["name"] or "").lower()): d["id"]
-                for d in client.ws("config/device_registry/list")
-            }
-            config = fill_dashboard(DASHBOARD.read_text(), hub, devices)
-            client.ws(
-                "lovelace/dashboards/create",
-                url_path=DASHBOARD_URL,
-                title=config.get("title", "IoT Hub"),
-                icon="mdi:access-point-network",
-                mode="storage",
-                require_admin=False,
-                show_in_sidebar=True,
-            )
-            client.ws("lovelace/config/save", url_path=DASHBOARD_URL, config=config)
-            first_view = config["views"][0]
-            page.goto(f"{hass.url}/{DASHBOARD_URL}/{first_view.get('path', '0')}")
-            expect(page.get_by_text("DHT11 temperature")).to_be_visible()
-            expect(page.get_by_text("22.6", exact=True).first).to_be_visible()
-            expect(page.get_by_text("ESP32_001").first).to_be_visible()
-            page.wait_for_load_state("networkidle")  # the graphs' history
-            page.wait_for_timeout(500)
-            save(page, shots, "dashboard")
-    else:
-        phase.say(f"{DASHBOARD} is missing: no dashboard screenshot")
+    publish_too_hot_reading(e2e_stack)
+    add_thermomaven_account(page, e2e_stack, thermomaven, shots)
+    thermomaven_probe_page(page, e2e_stack, thermomaven, shots)
+    install_dashboard(e2e_stack)
+    dashboard_thermomaven_view(page, e2e_stack, thermomaven, shots)
+    dashboard_incident_views(page, e2e_stack, shots)
 
     with phase("stop, scan home-assistant.log"):
         assert hass.stop() == 0
