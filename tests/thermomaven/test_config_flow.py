@@ -119,6 +119,15 @@ async def test_default_country_follows_home_assistant(
     assert country_default(result) == expected
 
 
+async def test_countries_listed_by_name(hass: HomeAssistant, cloud: FakeThermoMavenCloud) -> None:
+    """The dropdown sorts by the translated name (Australia before Austria), not by code."""
+    result = await start_account_step(hass)
+    schema = result["data_schema"]
+    assert schema is not None
+    (selector,) = (value for key, value in schema.schema.items() if str(key) == "country")
+    assert selector.config["sort"] is True
+
+
 async def test_wrong_password(
     hass: HomeAssistant, cloud: FakeThermoMavenCloud, mock_setup_entry: AsyncMock
 ) -> None:

@@ -200,8 +200,4 @@ async def test_reconnect_requests_the_lists(
     await cloud.start_mqtt()
     await cloud.wait_for_subscription(cloud.user_topic, since=mark)
     await wait_for_value(hass, "binary_sensor.thermomaven_u_example_com_cloud_connection", "on")
-    await wait_for_state(
-        hass,
-        f"sensor.{G4}_probe_1_cook_state",
-        lambda _s: len(cloud.requests_to("/app/device/share/my/device/list")) > asked,
-    )
+    await cloud.wait_for_requests("/app/device/share/my/device/list", asked + 1)

@@ -59,6 +59,7 @@ class FakeThermoMavenCloud:
         self.p12_downloads = 0
         self._failures: list[Failure] = []
         self._command_arrived = asyncio.Event()
+        self._request_arrived = asyncio.Event()
         self._corrupt_md5 = 0
         self.ca = CloudCA(directory / "pki")
         self._granted = self._wanted_topics()
@@ -231,6 +232,13 @@ class FakeThermoMavenCloud:
         """Recorded calls to ``path``."""
         return [request for request in self.requests if request.path == path]
 
+    async def wait_for_requests(self, path: str, count: int, timeout: float = 15.0) -> None:
+        """Wait until ``path`` has been called ``count`` times in all."""
+        async with asyncio.timeout(timeout):
+            while len(self.requests_to(path)) < count:
+                self._request_arrived.clear()
+                await self._request_arrived.wait()
+
     # ------------------------------------------------------------ MQTT
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
@@ -291,6 +299,7 @@ class FakeThermoMavenCloud:
         """Record an incoming call."""
         request = RecordedRequest(path, headers, body)
         self.requests.append(request)
+        self._request_arrived.set()
         return request
 
     def take_failure(self, path: str) -> tuple[str, str] | None:

@@ -191,6 +191,11 @@ class BrokerHealth:
             self._reachable()
 
     @callback
+    def broker_answered(self) -> None:
+        """End the outage: the broker answers (it refused the client certificate)."""
+        self._reachable()
+
+    @callback
     def connection_changed(self, connected: bool) -> None:
         """End the outage on a connection; start one on a loss."""
         if connected:

@@ -1,7 +1,8 @@
 """What a broker entry tells the user about its connection: repair issues and reauth.
 
 The runtime reports what happens (setup, subscriptions, connection changes, a
-takeover, refused credentials); the issue modules beside this one decide what shows.
+takeover, refused credentials, a refused reconnect attempt); the issue modules beside
+this one decide what shows.
 """
 
 from typing import Any
@@ -10,8 +11,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 
 from ..core.local.topics import Family
-from ..core.mqtt.errors import MqttConnectError
+from ..core.mqtt.errors import CLIENT_CERT_REFUSALS, MqttConnectError
 from ..core.mqtt.settings import BrokerSettings
+from .cert_refused import ClientCertRefused
 from .client_id import DuplicateClientId
 from .health_issues import BrokerHealth
 from .subscriptions import report_refused
@@ -33,6 +35,7 @@ class ConnectionIssues:
         self.broker = broker
         self.bases = bases
         self.duplicate_id = DuplicateClientId(hass, entry.entry_id, broker, settings.client_id)
+        self.cert_refused = ClientCertRefused(hass, entry.entry_id, broker)
         # Certificate and outage issues: kept per entry across setup retries.
         self.health = BrokerHealth.attach(hass, entry, broker, settings.tls)
 
@@ -53,14 +56,25 @@ class ConnectionIssues:
 
     @callback
     def connection_changed(self, connected: bool) -> None:
-        """Follow the connection: outage and duplicate-client-id issues."""
+        """Follow the connection: outage, duplicate-client-id and refused-certificate issues."""
         self.duplicate_id.connection_changed(connected)
+        self.cert_refused.connection_changed(connected)
         self.health.connection_changed(connected)
 
     @callback
     def taken_over(self) -> None:
         """Say another client seems to use our client id."""
         self.duplicate_id.taken_over()
+
+    @callback
+    def attempt_failed(self, err: MqttConnectError) -> None:
+        """Say at once when the broker refuses the client certificate (reconnecting goes on).
+
+        A broker that refuses the certificate answers: that is not an outage.
+        """
+        self.cert_refused.attempt_failed(err)
+        if err.reason in CLIENT_CERT_REFUSALS:
+            self.health.broker_answered()
 
     @callback
     def auth_failed(self, _err: MqttConnectError) -> None:
@@ -76,3 +90,4 @@ class ConnectionIssues:
         """
         report_refused(self.hass, self.entry.entry_id, self.broker, self.bases, [])
         self.duplicate_id.stop()
+        self.cert_refused.stop()

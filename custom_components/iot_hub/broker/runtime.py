@@ -100,6 +100,7 @@ class BrokerRuntime:
             on_message=self._backlog.on_message,
             on_connection_change=self._on_connection_change,
             on_auth_failed=self.issues.auth_failed,
+            on_attempt_failed=self.issues.attempt_failed,
             on_takeover=self.issues.taken_over,
             backoff=Backoff(),
         )

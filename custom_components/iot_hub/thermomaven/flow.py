@@ -53,7 +53,10 @@ _PASSWORD = TextSelector(
 )
 _COUNTRY = SelectSelector(
     SelectSelectorConfig(
-        options=sorted(REGIONS), translation_key="country", mode=SelectSelectorMode.DROPDOWN
+        options=sorted(REGIONS),
+        translation_key="country",
+        mode=SelectSelectorMode.DROPDOWN,
+        sort=True,  # by the translated country name, not by code
     )
 )
 
