@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.util.yaml import parse_yaml
 import pytest
 
-from .harness import ROOT, Client, Phases, in_ci, wait_for
+from .harness import ROOT, USER, Client, Phases, in_ci, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, ViewportSize
@@ -222,3 +222,16 @@ def remove_offline_leftovers(client: Client) -> None:
     for entry in entries:
         if entry["domain"] == "radio_browser":
             client.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+
+
+def log_in(page: Page, url: str) -> None:
+    """Log in as the onboarded owner, as a person does on the welcome page."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "/")
+    expect(page.get_by_text("Welcome home!")).to_be_visible()
+    page.get_by_role("textbox", name="Username").fill(USER["username"])
+    page.get_by_role("textbox", name="Password").fill(USER["password"])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Settings")).to_be_visible()
+    assert "/auth/" not in page.url

@@ -19,7 +19,14 @@ from typing import Any
 
 import pytest
 
-from .browser import TALL_VIEWPORT, VIEWPORT, remove_offline_leftovers, save, wait_for_image
+from .browser import (
+    TALL_VIEWPORT,
+    VIEWPORT,
+    log_in,
+    remove_offline_leftovers,
+    save,
+    wait_for_image,
+)
 from .browser_steps import (
     add_thermomaven_account,
     dashboard_incident_views,
@@ -29,7 +36,7 @@ from .browser_steps import (
     thermomaven_probe_page,
 )
 from .conftest import Stack
-from .harness import DOMAIN, USER, Extra
+from .harness import DOMAIN, Extra
 from .thermomaven import CloudThread
 
 # About 90 s, 55 of them waiting for the incident (the default rule's minimum duration).
@@ -67,13 +74,7 @@ def test_setup_in_the_browser(
     hub = f"iot_hub_{broker.host.replace('.', '_')}_{broker.port}"
 
     with phase("browser: log in"):
-        page.goto(hass.url + "/")
-        expect(page.get_by_text("Welcome home!")).to_be_visible()
-        page.get_by_role("textbox", name="Username").fill(USER["username"])
-        page.get_by_role("textbox", name="Password").fill(USER["password"])
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("link", name="Settings")).to_be_visible()
-        assert "/auth/" not in page.url
+        log_in(page, hass.url)
 
     remove_offline_leftovers(client)
 
@@ -127,7 +128,7 @@ def test_setup_in_the_browser(
         expect(page.get_by_text(f"Connecting to {address}")).to_be_visible()
         expect(page.get_by_text("Topic families")).to_be_visible()
         expect(page.get_by_text("In its first 3 seconds on the broker")).to_be_visible()
-        expect(page.get_by_text("DHT11 sensors: 0 messages on 0 topics")).to_be_visible()
+        expect(page.get_by_text("DHT11 sensors — messages: 0, topics: 0")).to_be_visible()
         save(page, shots, "setup-families")
 
     with phase("browser: submit, success"):

@@ -69,6 +69,10 @@ class CloudThread:
             try:
                 if self._cloud is not None:
                     self.run(lambda cloud: cloud.stop())
+                # Its executor's threads (asyncio_N) must end too: the test checks for leftovers.
+                asyncio.run_coroutine_threadsafe(
+                    self.loop.shutdown_default_executor(), self.loop
+                ).result(30)
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)
                 self.thread.join(30)
