@@ -316,7 +316,7 @@ def ensure_entry(api: Api, broker: dict[str, Any], port_file: Path | None) -> No
                 say(f"note: the form has no field {key!r}; not sent")
                 del data[key]
         _, result = api.call("POST", flow_path, data, ok=(200, 201, 400))
-        result = _past_progress(api, flow_path, result)
+        result = past_progress(api, flow_path, result)
         _expect(result, "form", "families", "after the connection test")
         say(f"topic families seen: {result.get('description_placeholders')}")
         # Every family on: the simulator publishes all three.
@@ -330,7 +330,7 @@ def ensure_entry(api: Api, broker: dict[str, Any], port_file: Path | None) -> No
         port_file.write_text(f"{broker['port']}\n")
 
 
-def _past_progress(api: Api, flow_path: str, result: Any) -> Any:
+def past_progress(api: Api, flow_path: str, result: Any) -> Any:
     """Wait out the connection test's progress screen (up to 10 s, then 3 s of listening)."""
     deadline = time.monotonic() + 60
     while isinstance(result, dict) and result.get("type") == "progress":

@@ -104,15 +104,12 @@ class Client:
         result: dict[str, Any] = self.call(
             "POST", f"/api/config/config_entries/flow/{flow_id}", data
         )
-        if result["type"] != "progress":
-            return result
-        assert result["progress_action"] == "connect", result
-
-        def done() -> dict[str, Any] | None:
-            current: dict[str, Any] = self.call("GET", f"/api/config/config_entries/flow/{flow_id}")
-            return None if current["type"] == "progress" else current
-
-        return wait_for(done, 30.0, lambda: f"flow {flow_id} past its progress screen")
+        if result["type"] == "progress":
+            assert result["progress_action"] == "connect", result
+        past: dict[str, Any] = dev_ha.past_progress(
+            self.api, f"/api/config/config_entries/flow/{flow_id}", result
+        )
+        return past
 
     def entries(self) -> list[dict[str, Any]]:
         entries = self.call("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")

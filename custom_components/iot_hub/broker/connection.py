@@ -40,6 +40,16 @@ def new_client_id() -> str:
     return f"iot_hub-{secrets.token_hex(5)}"
 
 
+def broker_name(data: Mapping[str, Any]) -> str:
+    """Return the broker's address as shown to the user ("host:port")."""
+    return f"{data[CONF_HOST]}:{data[CONF_PORT]}"
+
+
+def broker_address(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the host and port of entry (or flow) data: what tells brokers apart."""
+    return {CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
+
+
 def broker_settings(
     data: Mapping[str, Any], *, client_id: str, tls_dir: Path | None, clean_session: bool
 ) -> BrokerSettings:

@@ -79,13 +79,18 @@ def _select(options: list[str], key: str) -> SelectSelector:
     )
 
 
+def number_field(minimum: int, maximum: int, unit: str | None = None) -> probatio.All[Any]:
+    """Return a whole-number field typed in a box, from `minimum` to `maximum`."""
+    config = NumberSelectorConfig(min=minimum, max=maximum, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return probatio.All(NumberSelector(config), probatio.Coerce(int))
+
+
 BROKER_SCHEMA: Final = probatio.Schema(
     {
         probatio.Required(CONF_HOST): TextSelector(),
-        probatio.Required(CONF_PORT, default=DEFAULT_PORT): probatio.All(
-            NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
-            probatio.Coerce(int),
-        ),
+        probatio.Required(CONF_PORT, default=DEFAULT_PORT): number_field(1, 65535),
         probatio.Required(CONF_TRANSPORT, default=Transport.TCP.value): _select(
             [t.value for t in Transport], CONF_TRANSPORT
         ),
@@ -99,14 +104,7 @@ BROKER_SCHEMA: Final = probatio.Schema(
         probatio.Optional(CONF_PASSWORD): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
         ),
-        probatio.Required(CONF_KEEPALIVE, default=DEFAULT_KEEPALIVE): probatio.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=5, max=3600, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
-                )
-            ),
-            probatio.Coerce(int),
-        ),
+        probatio.Required(CONF_KEEPALIVE, default=DEFAULT_KEEPALIVE): number_field(5, 3600, "s"),
         probatio.Required(CONF_PROTOCOL, default=Protocol.V311.value): _select(
             [p.value for p in Protocol], CONF_PROTOCOL
         ),

@@ -25,6 +25,7 @@ from ..const import (
     DEFAULT_WS_PATH,
 )
 from ..core.mqtt.settings import Protocol, TlsMode, Transport
+from .connection import broker_name
 
 MQTT_DOMAIN: Final = "mqtt"
 # Entries set up from the MQTT integration carry this unique id: its discovery finds them
@@ -49,7 +50,7 @@ def unique_id_for(entry: ConfigEntry[Any]) -> str:
 
 def broker_address(data: Mapping[str, Any]) -> str:
     """Return "host:port" of the MQTT integration's broker."""
-    return f"{data['broker']}:{data.get('port', DEFAULT_PORT)}"
+    return broker_name(broker_data(data))
 
 
 def broker_data(data: Mapping[str, Any]) -> dict[str, Any]:

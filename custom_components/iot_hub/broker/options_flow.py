@@ -7,9 +7,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     TextSelector,
 )
 import probatio
@@ -31,13 +28,7 @@ from ..const import (
     conf_enabled,
 )
 from ..core.local.topics import DEFAULT_BASES, valid_base
-
-
-def _number(minimum: int, maximum: int, unit: str | None = None) -> probatio.All[Any]:
-    config = NumberSelectorConfig(min=minimum, max=maximum, mode=NumberSelectorMode.BOX)
-    if unit is not None:
-        config["unit_of_measurement"] = unit
-    return probatio.All(NumberSelector(config), probatio.Coerce(int))
+from .flow_forms import number_field
 
 
 def family_fields() -> dict[Any, Any]:
@@ -62,18 +53,18 @@ def check_bases(user_input: dict[str, Any]) -> dict[str, str]:
 
 def _options_schema() -> probatio.Schema:
     fields = family_fields()
-    fields[probatio.Required(CONF_OFFLINE_TIMEOUT, default=DEFAULT_OFFLINE_TIMEOUT)] = _number(
+    fields[probatio.Required(CONF_OFFLINE_TIMEOUT, default=DEFAULT_OFFLINE_TIMEOUT)] = number_field(
         1, 1440, "min"
     )
-    fields[probatio.Required(CONF_EVENT_OFF_DELAY, default=DEFAULT_EVENT_OFF_DELAY)] = _number(
+    fields[probatio.Required(CONF_EVENT_OFF_DELAY, default=DEFAULT_EVENT_OFF_DELAY)] = number_field(
         1, 3600, "s"
     )
     fields[probatio.Required(CONF_PUBLISH_INCIDENTS, default=True)] = BooleanSelector()
     fields[probatio.Required(CONF_CLEAN_SESSION, default=False)] = BooleanSelector()
     fields[probatio.Required(CONF_AVAILABILITY_GRACE, default=DEFAULT_AVAILABILITY_GRACE)] = (
-        _number(0, 3600, "s")
+        number_field(0, 3600, "s")
     )
-    fields[probatio.Required(CONF_MAX_DEVICES, default=DEFAULT_MAX_DEVICES)] = _number(
+    fields[probatio.Required(CONF_MAX_DEVICES, default=DEFAULT_MAX_DEVICES)] = number_field(
         1, MAX_MAX_DEVICES
     )
     fields[probatio.Optional(CONF_DEVICE_ID_PATTERN)] = TextSelector()

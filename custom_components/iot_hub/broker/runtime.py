@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
@@ -51,7 +51,7 @@ from ..runtime import EntryKind
 from .alerts import AlertLog
 from .backlog import StartupBacklog
 from .commands import publish_quietly, send_command
-from .connection import broker_settings
+from .connection import broker_name, broker_settings
 from .devices import DeviceBook
 from .errors import setup_error
 from .issues import ConnectionIssues
@@ -138,7 +138,7 @@ class BrokerRuntime:
     @property
     def name(self) -> str:
         """Broker address as shown to the user."""
-        return f"{self.entry.data[CONF_HOST]}:{self.entry.data[CONF_PORT]}"
+        return broker_name(self.entry.data)
 
     # ------------------------------------------------------------ lifecycle
 
