@@ -218,6 +218,22 @@ async def test_discovery_keeps_the_entry_on_the_mqtt_integrations_address(
     assert (entry.data["host"], entry.data["port"]) == (mosquitto.host, mosquitto.port_password)
 
 
+async def test_discovered_topic_is_shown_short_and_printable(
+    hass: HomeAssistant, mosquitto: Mosquitto
+) -> None:
+    """A hostile device id (huge, with control characters) cannot flood the confirm screen."""
+    mqtt_entry(hass, mosquitto)
+    topic = "iot/devices/" + "x\x1b[2J" * 10_000 + "/status"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": "mqtt"}, data=_service_info(topic)
+    )
+    assert result["step_id"] == "mqtt_confirm"
+    shown = (result["description_placeholders"] or {})["topic"]
+    assert shown.startswith("iot/devices/x")
+    assert len(shown) <= 200
+    assert "\x1b" not in shown
+
+
 async def test_discovery_without_the_mqtt_integrations_entry(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": "mqtt"}, data=_service_info("dht11/sensor/data")

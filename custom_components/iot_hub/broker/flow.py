@@ -14,7 +14,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
 )
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, CONF_VERIFY_SSL
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio
 
@@ -26,6 +26,7 @@ from ..const import (
     CONF_TLS,
     conf_enabled,
 )
+from ..core.local.common import quote
 from ..core.local.topics import DEFAULT_BASES
 from ..core.local.traffic import TrafficSample
 from ..core.mqtt.errors import ConnectFailure
@@ -33,7 +34,7 @@ from ..core.mqtt.settings import TlsMode
 from ..incidents.rules import default_rule_subentries
 from ..runtime import CONF_KIND, EntryKind
 from . import mqtt_integration
-from .connection import async_test_connection, new_client_id
+from .connection import async_test_connection, broker_address, broker_name, new_client_id
 from .flow_forms import (
     BROKER_SCHEMA,
     FILE_FIELDS,
@@ -90,10 +91,8 @@ class BrokerFlowMixin(ConfigFlow):
         data = mqtt_integration.broker_data(entry.data)
         await self.async_set_unique_id(mqtt_integration.unique_id_for(entry))
         # An entry made from this broker follows its address (discovery-update-info).
-        self._abort_if_unique_id_configured(
-            updates={CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
-        )
-        self._async_abort_entries_match({CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]})
+        self._abort_if_unique_id_configured(updates=broker_address(data))
+        self._async_abort_entries_match(broker_address(data))
         self._discovered_topic = discovery_info.topic
         self.context["title_placeholders"] = {"name": mqtt_integration.broker_address(entry.data)}
         return await self.async_step_mqtt_confirm()
@@ -116,7 +115,7 @@ class BrokerFlowMixin(ConfigFlow):
                 )
                 self._abort_if_unique_id_configured()
             data = mqtt_integration.broker_data(entry.data)
-            self._async_abort_entries_match({key: data[key] for key in (CONF_HOST, CONF_PORT)})
+            self._async_abort_entries_match(broker_address(data))
             self._data = data
             # Copied secrets are kept, never shown: a form coming back shows placeholders.
             self._stored_secrets = {key: data.get(key) for key in SECRET_FIELDS}
@@ -126,7 +125,8 @@ class BrokerFlowMixin(ConfigFlow):
             description_placeholders={
                 "broker": mqtt_integration.broker_address(entry.data),
                 "username": entry.data.get(CONF_USERNAME) or "-",
-                "topic": self._discovered_topic or "",
+                # A topic is the sender's text: shown short and printable.
+                "topic": quote(self._discovered_topic or "", limit=100, cap=200),
             },
         )
 
@@ -141,7 +141,7 @@ class BrokerFlowMixin(ConfigFlow):
                 stored = self._stored_secrets.get(CONF_PASSWORD)
                 self._data[CONF_PASSWORD] = stored if self._data[CONF_USERNAME] else None
             self._async_abort_entries_match(
-                {key: self._data[key] for key in (CONF_HOST, CONF_PORT, CONF_USERNAME)}
+                broker_address(self._data) | {CONF_USERNAME: self._data[CONF_USERNAME]}
             )
             if TlsMode(self._data[CONF_TLS]) is not TlsMode.OFF:
                 return await self.async_step_tls()
@@ -195,7 +195,7 @@ class BrokerFlowMixin(ConfigFlow):
                 REAUTH_SCHEMA, {CONF_USERNAME: entry.data.get(CONF_USERNAME)}
             ),
             errors=errors,
-            description_placeholders={"broker": f"{entry.data[CONF_HOST]}:{entry.data[CONF_PORT]}"},
+            description_placeholders={"broker": broker_name(entry.data)},
         )
 
     def _suggested(self) -> dict[str, Any]:
@@ -237,7 +237,7 @@ class BrokerFlowMixin(ConfigFlow):
                 progress_action="connect",
                 progress_task=self._connect_task,
                 description_placeholders={
-                    "broker": f"{self._data[CONF_HOST]}:{self._data[CONF_PORT]}",
+                    "broker": broker_name(self._data),
                     "seconds": f"{LISTEN_SECONDS:g}",
                 },
             )
@@ -303,14 +303,14 @@ class BrokerFlowMixin(ConfigFlow):
         """Tell whether the flow's host and port are the MQTT integration's."""
         if (entry := mqtt_integration.mqtt_integration_entry(self.hass)) is None:
             return False
-        data = mqtt_integration.broker_data(entry.data)
-        return all(data[key] == self._data[key] for key in (CONF_HOST, CONF_PORT))
+        address = broker_address(mqtt_integration.broker_data(entry.data))
+        return address == broker_address(self._data)
 
     def _create(self, options: dict[str, Any]) -> ConfigFlowResult:
         self._data[CONF_CLIENT_ID] = new_client_id()
         self._data[CONF_KIND] = EntryKind.BROKER.value
         return self.async_create_entry(
-            title=f"{self._data[CONF_HOST]}:{self._data[CONF_PORT]}",
+            title=broker_name(self._data),
             data=self._data,
             options=options,
             subentries=default_rule_subentries(),
